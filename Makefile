@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve build test lint tools bench bench-full clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/feeds serve
+
+build: $(STAMP)
+	$(BIN)/feeds build
+
+tools:
+	@scripts/install-test-tools
+
+lint: $(STAMP)
+	$(BIN)/ruff check feeds tests server.py benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) tools lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --records 10000
+
+bench-full: $(STAMP)
+	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
+
+clean:
+	rm -rf output .output-builds var

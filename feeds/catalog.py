@@ -1,0 +1,90 @@
+"""The catalogue: which documents exist, at which path, holding which slice of which feed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from feeds.config import Settings
+from feeds.store import FeedRow
+
+__all__ = [
+    "FORMATS",
+    "SITE_DOCUMENTS",
+    "FeedPage",
+    "feed_document_path",
+    "pages",
+    "parse_feed_document_path",
+]
+
+FORMATS = ("atom", "rss", "json")
+SITE_DOCUMENTS = ("index.html", "feeds.opml")
+
+_FEED_DOCUMENT = re.compile(
+    r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
+    r"(?:/archive/([1-9][0-9]{0,8}))?\.(atom|rss|json)$"
+)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One document's slice of a feed, counted oldest first: the current page or archive ``number``.
+
+    The current page holds the newest ``items_per_feed`` entries; older entries sit in archive
+    pages of ``archive_page_size``, page 1 the oldest, so a full archive page never changes as
+    newer entries arrive (RFC 5005 section 4).
+    """
+
+    feed: FeedRow
+    number: int | None
+    offset: int
+    limit: int
+    archive_pages: int
+    full: bool
+
+    @property
+    def is_archive(self) -> bool:
+        return self.number is not None
+
+
+def archive_pages(count: int, settings: Settings) -> int:
+    archived = max(0, count - settings.items_per_feed)
+    return -(-archived // settings.archive_page_size)
+
+
+def page(feed: FeedRow, number: int | None, settings: Settings) -> FeedPage | None:
+    """The slice of ``feed`` that document ``number`` (None: the current one) holds, if it exists."""
+    total = archive_pages(feed.count, settings)
+    archived = max(0, feed.count - settings.items_per_feed)
+    if number is None:
+        return FeedPage(feed, None, archived, settings.items_per_feed, total, False)
+    if not 1 <= number <= total:
+        return None
+    offset = (number - 1) * settings.archive_page_size
+    limit = min(settings.archive_page_size, archived - offset)
+    return FeedPage(feed, number, offset, limit, total, limit == settings.archive_page_size)
+
+
+def pages(feed: FeedRow, settings: Settings) -> Iterator[FeedPage]:
+    """Every document of ``feed``: the current page, then archives from the oldest."""
+    for number in (None, *range(1, archive_pages(feed.count, settings) + 1)):
+        found = page(feed, number, settings)
+        assert found is not None
+        yield found
+
+
+def feed_document_path(feed: str, fmt: str, number: int | None = None) -> str:
+    """``topics/ai``, ``atom`` → ``feeds/topics/ai.atom``; with a number, its archive page."""
+    if number is None:
+        return f"feeds/{feed}.{fmt}"
+    return f"feeds/{feed}/archive/{number}.{fmt}"
+
+
+def parse_feed_document_path(path: str) -> tuple[str, int | None, str] | None:
+    """The inverse of feed_document_path: (feed, archive number or None, format), or None."""
+    match = _FEED_DOCUMENT.match(path)
+    if match is None:
+        return None
+    feed, number, fmt = match.groups()
+    return feed, int(number) if number else None, fmt

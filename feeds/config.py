@@ -1,0 +1,115 @@
+"""Settings: defaults, overridden by a YAML file, overridden by command-line options."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from feeds.errors import ConfigError
+
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_FILE = Path("feeds.yaml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; every field has a sensible default."""
+
+    site_title: str = "Feeds"
+    site_description: str = "The latest articles, by topic and by provider."
+    base_url: str = "http://127.0.0.1:8000/"
+    items_per_feed: int = 50
+    archive_page_size: int = 50
+    seeds_dir: Path = Path("seeds")
+    store_path: Path = Path("var/store.sqlite3")
+    output_dir: Path = Path("output")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Entry ids are tag: URIs under this prefix; readers deduplicate by id, so set it once.
+    id_prefix: str = "tag:feeds.local,2024:"
+    max_record_bytes: int = 1_000_000
+    max_age: int = 300
+    stale_while_revalidate: int = 60
+    archive_max_age: int = 31_536_000
+    cache_mb: int = 64
+    hubs: tuple[str, ...] = ()
+    access_log: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"base_url: expected an absolute http(s) URL, got {self.base_url!r}")
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+        for name in ("items_per_feed", "archive_page_size", "max_record_bytes", "cache_mb"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a site path such as ``feeds/all.atom``."""
+        return self.base_url + path.lstrip("/")
+
+    def fingerprint(self, *names: str) -> str:
+        """A short hash of the named settings, to key caches of rendered bytes."""
+        values = {name: str(getattr(self, name)) for name in names}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, Path):
+        if not isinstance(value, str | Path):
+            raise ConfigError(f"{name}: expected a path, got {value!r}")
+        return Path(value)
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name}: expected an integer, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: expected text, got {value!r}")
+    return value
+
+
+def load_settings(
+    config: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read ``config`` (or ``$FEEDS_CONFIG``, or ``feeds.yaml`` if present) and apply overrides."""
+    explicit = config is not None or "FEEDS_CONFIG" in os.environ
+    path = config or Path(os.environ.get("FEEDS_CONFIG", DEFAULT_CONFIG_FILE))
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of setting names to values")
+        values.update(loaded)
+    elif explicit:
+        raise ConfigError(f"{path}: configuration file not found")
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    defaults = {f.name: f.default for f in fields(Settings)}
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
+        )
+    coerced = {name: _coerce(name, value, defaults[name]) for name, value in values.items()}
+    return dataclasses.replace(Settings(), **coerced)

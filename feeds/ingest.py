@@ -1,0 +1,113 @@
+"""Ingest: bring the store in line with the seeds directory, parsing only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feeds.errors import RecordError
+from feeds.model import Record
+from feeds.parse import load_front_matter, record_id_from_name
+from feeds.store import FileState, Store
+from feeds.validate import record_from_mapping
+
+__all__ = ["IngestReport", "ingest", "parse_record", "scan_seeds"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    seen: int = 0
+    ingested: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    removed: int = 0
+    errors: tuple[RecordError, ...] = ()
+    changed_feeds: frozenset[str] = field(default_factory=frozenset)
+
+    def summary(self) -> str:
+        return (
+            f"{self.seen} files seen, {self.ingested} ingested, {self.unchanged} unchanged, "
+            f"{self.rejected} rejected, {self.removed} removed"
+        )
+
+
+def scan_seeds(seeds_dir: Path) -> dict[str, os.stat_result]:
+    """The record files in ``seeds_dir``: ``*.txt``, not hidden (editors' and sync tools' temp files)."""
+    found = {}
+    with os.scandir(seeds_dir) as entries:
+        for entry in entries:
+            if entry.name.endswith(".txt") and not entry.name.startswith(".") and entry.is_file():
+                found[entry.name] = entry.stat()
+    return found
+
+
+def parse_record(name: str, data: bytes, max_bytes: int) -> Record:
+    """Parse and validate one record file's bytes; raises RecordError."""
+    mapping = load_front_matter(data, name, max_bytes)
+    record_id = record_id_from_name(name)
+    if record_id is None:
+        # Without a stable key in the name, the original URL is the next most stable thing.
+        source = mapping.get("originalUrl") or mapping.get("webUrl")
+        if not isinstance(source, str) or not source:
+            raise RecordError(name, "webUrl", "required; expected an absolute http(s) URL")
+        record_id = "u" + hashlib.sha256(source.strip().encode()).hexdigest()[:15]
+    return record_from_mapping(mapping, name, record_id)
+
+
+def ingest(store: Store, seeds_dir: Path, max_bytes: int,
+           progress: Progress | None = None) -> IngestReport:
+    """Parse new and changed files, drop deleted ones, in one transaction."""
+    on_disk = scan_seeds(seeds_dir)
+    known = store.file_states()
+    removed = sorted(set(known) - set(on_disk))
+    candidates = sorted(
+        name for name, st in on_disk.items()
+        if name not in known or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
+    )
+    changed: set[str] = set()
+    errors: list[RecordError] = []
+    ingested = touched_only = 0
+    with store.transaction():
+        for name in removed:
+            changed |= store.remove_file(name)
+        for done, name in enumerate(candidates, start=1):
+            st = on_disk[name]
+            try:
+                data = (seeds_dir / name).read_bytes()
+            except OSError as exc:
+                errors.append(RecordError(name, "file", f"cannot be read: {exc.strerror}"))
+                continue
+            state = FileState(st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
+            if name in known and known[name].digest == state.digest:
+                store.touch_file(name, state)
+                touched_only += 1
+            else:
+                try:
+                    record = parse_record(name, data, max_bytes)
+                    owner = store.record_path(record.id)
+                    if owner is not None and owner != name:
+                        raise RecordError(
+                            name, "id", f"record id {record.id} is already published by {owner}"
+                        )
+                except RecordError as error:
+                    errors.append(error)
+                    changed |= store.reject_file(name, state, f"{error.field}: {error.reason}")
+                else:
+                    changed |= store.put_record(name, state, record)
+                    ingested += 1
+            if progress is not None:
+                progress(done, len(candidates))
+    return IngestReport(
+        seen=len(on_disk),
+        ingested=ingested,
+        unchanged=len(on_disk) - len(candidates) + touched_only,
+        rejected=len(errors),
+        removed=len(removed),
+        errors=tuple(errors),
+        changed_feeds=frozenset(changed),
+    )

@@ -1,0 +1,210 @@
+"""Render public documents: feeds assembled from cached entry fragments, OPML, the index."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from types import ModuleType
+
+from feeds.catalog import (
+    FORMATS,
+    SITE_DOCUMENTS,
+    FeedPage,
+    feed_document_path,
+    page,
+    pages,
+    parse_feed_document_path,
+)
+from feeds.config import Settings
+from feeds.render import atom, html, jsonfeed, opml, rss
+from feeds.render.common import FeedHead
+from feeds.store import ALL_FEED, FeedRow, Store
+
+__all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
+
+# Bump whenever any renderer's output changes, so cached fragments are rendered anew.
+RENDERER_VERSION = "1"
+
+FORMAT_MODULES: dict[str, ModuleType] = {"atom": atom, "rss": rss, "json": jsonfeed}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def etag_of(body: bytes) -> str:
+    """The strong entity tag of a representation: a hash of its exact bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True)
+class Document:
+    """One public document: its bytes and the metadata served and exported with them."""
+
+    path: str
+    body: bytes
+    media_type: str
+    last_modified: datetime | None
+    immutable: bool = False
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.body)
+
+
+class Renderer:
+    """Renders any public path from the store; entries are rendered once and kept in the store."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        # A snapshot of the catalogue: versions are looked up per request, so keep them in memory.
+        self.feeds: dict[str, FeedRow] = {feed.path: feed for feed in store.feeds()}
+        self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
+        self.global_key = (
+            RENDERER_VERSION + ":"
+            + settings.fingerprint("site_title", "site_description", "base_url", "items_per_feed",
+                                   "archive_page_size", "id_prefix", "hubs")
+        )
+
+    # -- versions: what identifies a document's content without rendering it -----------------
+
+    def version(self, path: str) -> str | None:
+        """A key that changes whenever the document at ``path`` may have changed; None if absent."""
+        parsed = parse_feed_document_path(path)
+        if parsed is not None:
+            feed_path, number, _fmt = parsed
+            feed = self.feeds.get(feed_path)
+            if feed is None or page(feed, number, self.settings) is None:
+                return None
+            return f"{self.global_key}:{feed.version}:{feed.count}"
+        if path in SITE_DOCUMENTS:
+            return self.site_version
+        return None
+
+    @cached_property
+    def site_version(self) -> str:
+        """Site pages list every feed, so any feed's change is theirs too."""
+        digest = hashlib.sha256()
+        for feed in self.feeds.values():
+            digest.update(f"{feed.path}:{feed.version}:{feed.count}:{feed.name}\n".encode())
+        return f"{self.global_key}:{digest.hexdigest()[:16]}"
+
+    def document_paths(self) -> Iterator[str]:
+        """Every public document's path, site pages first."""
+        yield from SITE_DOCUMENTS
+        for feed in self.feeds.values():
+            for feed_page in pages(feed, self.settings):
+                for fmt in FORMATS:
+                    yield feed_document_path(feed.path, fmt, feed_page.number)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self, path: str) -> Document | None:
+        """The document at ``path``, or None if there is none."""
+        parsed = parse_feed_document_path(path)
+        if parsed is not None:
+            feed_path, number, fmt = parsed
+            feed = self.feeds.get(feed_path)
+            found = page(feed, number, self.settings) if feed is not None else None
+            return None if found is None else self.feed_document(found, fmt)
+        if path == "index.html":
+            return self.index()
+        if path == "feeds.opml":
+            return self.opml()
+        return None
+
+    def feed_document(self, feed_page: FeedPage, fmt: str) -> Document:
+        ids = self.store.entry_ids(feed_page.feed.path, feed_page.offset, feed_page.limit)
+        ids.reverse()  # newest first
+        entries = self.entries(ids, fmt)
+        newest = self.store.published_at(ids[0]) if ids else None
+        head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
+        module = FORMAT_MODULES[fmt]
+        return Document(
+            path=feed_document_path(feed_page.feed.path, fmt, feed_page.number),
+            body=module.document(head, entries),
+            media_type=module.MEDIA_TYPE,
+            last_modified=newest,
+            immutable=feed_page.is_archive and feed_page.full,
+        )
+
+    def entries(self, ids: list[str], fmt: str) -> list[bytes]:
+        """Each record's fragment in ``fmt``, rendering and storing those not cached yet."""
+        cached = self.store.fragments(ids, fmt, self.fragment_key)
+        missing = [i for i in ids if i not in cached]
+        if missing:
+            render_entry = FORMAT_MODULES[fmt].entry
+            fresh = {
+                record.id: render_entry(record, self.settings.id_prefix)
+                for record in self.store.records(missing)
+            }
+            self.store.put_fragments(fmt, self.fragment_key, fresh)
+            cached.update(fresh)
+        return [cached[i] for i in ids]
+
+    def head(self, feed: FeedRow, fmt: str, feed_page: FeedPage | None,
+             updated: datetime) -> FeedHead:
+        """The head of one document of ``feed`` in ``fmt``, with its archive links."""
+        url = self.settings.url
+        current = url(feed_document_path(feed.path, fmt))
+        title, subtitle = self.describe(feed)
+        number = feed_page.number if feed_page else None
+        newest_archive = feed_page.archive_pages if feed_page else 0
+        prev_number = (number - 1 if number else newest_archive) or None
+        next_number = number + 1 if number and number < newest_archive else None
+        return FeedHead(
+            id=current,
+            title=title if number is None else f"{title} (archive page {number})",
+            subtitle=subtitle,
+            self_url=url(feed_document_path(feed.path, fmt, number)),
+            site_url=self.settings.base_url,
+            updated=updated,
+            hubs=self.settings.hubs,
+            current_url=current if number is not None else None,
+            prev_archive_url=url(feed_document_path(feed.path, fmt, prev_number))
+            if prev_number else None,
+            next_archive_url=url(feed_document_path(feed.path, fmt, next_number))
+            if next_number else None,
+            is_archive=number is not None,
+        )
+
+    def describe(self, feed: FeedRow) -> tuple[str, str]:
+        """A feed's title and subtitle."""
+        site = self.settings.site_title
+        if feed.path == ALL_FEED:
+            return f"{site}: all articles", self.settings.site_description
+        if feed.kind == "topics":
+            return f"{site}: {feed.name}", f"The latest articles about {feed.name}."
+        return f"{site}: {feed.name}", f"The latest articles from {feed.name}."
+
+    def _feed_links(self) -> list[tuple[FeedRow, html.FeedLinks]]:
+        links = []
+        for feed in self.feeds.values():
+            title, _ = self.describe(feed)
+            urls = {fmt: self.settings.url(feed_document_path(feed.path, fmt)) for fmt in FORMATS}
+            name = "All articles" if feed.path == ALL_FEED else feed.name
+            links.append((feed, html.FeedLinks(feed.path, feed.kind, title, name, feed.count, urls)))
+        return links
+
+    def index(self) -> Document:
+        links = self._feed_links()
+        body = html.index(
+            self.settings.site_title, self.settings.site_description, [lk for _, lk in links],
+            self.settings.url("feeds.opml"),
+        )
+        return Document("index.html", body, html.MEDIA_TYPE, _newest(f for f, _ in links))
+
+    def opml(self) -> Document:
+        links = self._feed_links()
+        heads = [
+            (self.head(feed, "atom", None, feed.newest or _EPOCH), feed.kind) for feed, _ in links
+        ]
+        newest = _newest(f for f, _ in links)
+        body = opml.document(self.settings.site_title, newest, heads)
+        return Document("feeds.opml", body, opml.MEDIA_TYPE, newest)
+
+
+def _newest(feeds: Iterable[FeedRow]) -> datetime | None:
+    dates = [f.newest for f in feeds if f.newest is not None]
+    return max(dates) if dates else None

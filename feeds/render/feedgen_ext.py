@@ -1,0 +1,90 @@
+"""A feedgen extension for what feedgen 1.0.0 lacks: typed entry links, archives, WebSub hubs.
+
+Registered through feedgen's own extension mechanism (``register_extension``), never patched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.util import xml_elem
+
+from feeds.render.common import FeedHead
+
+__all__ = ["ATOM_NS", "FeedsEntryExtension", "FeedsExtension"]
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+
+
+class FeedsExtension(BaseExtension):  # type: ignore[misc]
+    """Feed-level: RFC 5005 archive links and ``fh:archive``, WebSub hub links, in both formats."""
+
+    def __init__(self) -> None:
+        self.head: FeedHead | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS} if self.head is not None and self.head.is_archive else {}
+
+    def _links(self) -> list[tuple[str, str]]:
+        head = self.head
+        if head is None:
+            return []
+        links = [("hub", hub) for hub in head.hubs]
+        links += [
+            (rel, url)
+            for rel, url in (
+                ("current", head.current_url),
+                ("prev-archive", head.prev_archive_url),
+                ("next-archive", head.next_archive_url),
+            )
+            if url is not None
+        ]
+        return links
+
+    def extend_atom(self, feed: Any) -> Any:
+        # https://www.rfc-editor.org/rfc/rfc5005#section-4: archive documents carry fh:archive.
+        if self.head is not None and self.head.is_archive:
+            xml_elem(f"{{{HISTORY_NS}}}archive", feed)
+        for rel, url in self._links():
+            xml_elem("link", feed, rel=rel, href=url)
+        return feed
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel = rss[0]
+        if self.head is not None and self.head.is_archive:
+            xml_elem(f"{{{HISTORY_NS}}}archive", channel)
+        for rel, url in self._links():
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel=rel, href=url)
+        return rss
+
+
+class FeedsEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Entry-level: related and AMP links, which feedgen's own ``link()`` cannot express."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def link(self, rel: str, href: str, title: str | None = None, type: str | None = None) -> None:
+        attributes = {"rel": rel, "href": href}
+        if title:
+            attributes["title"] = title
+        if type:
+            attributes["type"] = type
+        self.links.append(attributes)
+
+    def extend_atom(self, entry: Any) -> Any:
+        # feedgen 1.0.0 drops rel and type from entry links (its issue #135); restore them on the
+        # alternate link it wrote, and write our own links in full.
+        for element in entry.findall("link"):
+            element.set("rel", "alternate")
+            element.set("type", "text/html")
+        for attributes in self.links:
+            xml_elem("link", entry, **attributes)
+        return entry
+
+    def extend_rss(self, item: Any) -> Any:
+        for attributes in self.links:
+            xml_elem(f"{{{ATOM_NS}}}link", item, **attributes)
+        return item

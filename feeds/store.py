@@ -1,0 +1,331 @@
+"""The SQLite store: records, which feed holds which record, and cached entry fragments.
+
+The store holds no ``secured`` value: nothing we publish needs it, and data that is never
+stored can never leak from a backup, a log or a debugging session.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feeds.errors import StoreError
+from feeds.model import Record
+from feeds.slugs import unique_slug
+
+__all__ = ["FeedRow", "FileState", "Store"]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL, record_id TEXT, error TEXT
+);
+CREATE TABLE records (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL,
+    published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
+);
+-- One row per topic, provider and the site-wide feed; slugs are assigned once and kept.
+CREATE TABLE groups (
+    path TEXT PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0, UNIQUE (kind, key)
+);
+-- Published records only; ordered so a feed's page is an index range scan.
+CREATE TABLE memberships (
+    feed TEXT NOT NULL, published_at INTEGER NOT NULL, record_id TEXT NOT NULL,
+    PRIMARY KEY (feed, published_at, record_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_record ON memberships (record_id);
+CREATE TABLE fragments (
+    record_id TEXT NOT NULL, format TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (record_id, format)
+) WITHOUT ROWID;
+"""
+
+ALL_FEED = "all"
+
+
+@dataclass(frozen=True)
+class FileState:
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """A feed as the store knows it: ``path`` is ``all``, ``topics/<slug>`` or ``providers/<slug>``."""
+
+    path: str
+    kind: str
+    name: str
+    version: int
+    count: int
+    newest: datetime | None
+    oldest: datetime | None
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _moment(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class Store:
+    """A connection to the store file; one per thread or process."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the store at ``path``; refuses a store of another version."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=10000")
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                db.execute(
+                    "INSERT INTO groups (path, kind, key, name) VALUES (?, 'all', '', '')",
+                    (ALL_FEED,),
+                )
+            else:
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if row is None or row[0] != SCHEMA_VERSION:
+                    found = row[0] if row else "unknown"
+                    raise StoreError(
+                        f"{path}: store format {found}, this version of feeds needs "
+                        f"{SCHEMA_VERSION}; rebuild it from the seeds with "
+                        f"`feeds ingest --rebuild`"
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: not a usable store ({exc}); rebuild it from the seeds with "
+                f"`feeds ingest --rebuild`"
+            ) from None
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: an interrupted ingest leaves the previous state intact."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- files -------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
+        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def touch_file(self, path: str, state: FileState) -> None:
+        """Record a new size and mtime for a file whose content did not change."""
+        self.db.execute(
+            "UPDATE files SET size=?, mtime_ns=? WHERE path=?", (state.size, state.mtime_ns, path)
+        )
+
+    def rejected(self) -> list[tuple[str, str]]:
+        """Files currently rejected, with the reason."""
+        rows = self.db.execute("SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")
+        return [(path, error) for path, error in rows]
+
+    def record_path(self, record_id: str) -> str | None:
+        row = self.db.execute("SELECT path FROM records WHERE id=?", (record_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- changes (call inside a transaction) -------------------------------------------------
+
+    def remove_file(self, path: str) -> set[str]:
+        """Forget a file and its record; returns the feeds that changed."""
+        row = self.db.execute("SELECT record_id FROM files WHERE path=?", (path,)).fetchone()
+        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+        if row is None or row[0] is None:
+            return set()
+        return self._remove_record(row[0], path)
+
+    def reject_file(self, path: str, state: FileState, error: str) -> set[str]:
+        changed = self.remove_file(path)
+        self.db.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, NULL, ?)",
+            (path, state.size, state.mtime_ns, state.digest, error),
+        )
+        return changed
+
+    def put_record(self, path: str, state: FileState, record: Record) -> set[str]:
+        """Store ``record`` as the content of ``path``; returns the feeds that changed."""
+        changed = self.remove_file(path)
+        self.db.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL)",
+            (path, state.size, state.mtime_ns, state.digest, record.id),
+        )
+        at = _epoch(record.published_at)
+        self.db.execute(
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
+            (record.id, path, state.digest, int(record.published), at,
+             json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))),
+        )
+        if record.published:
+            feeds = [ALL_FEED, self._group("providers", record.provider.domain,
+                                           record.provider.name)]
+            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
+            self.db.executemany(
+                "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record.id) for f in feeds]
+            )
+            changed.update(feeds)
+        self._bump(changed)
+        return changed
+
+    def _remove_record(self, record_id: str, path: str) -> set[str]:
+        owner = self.record_path(record_id)
+        if owner != path:
+            return set()
+        feeds = {r[0] for r in self.db.execute(
+            "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
+        self.db.execute("DELETE FROM memberships WHERE record_id=?", (record_id,))
+        self.db.execute("DELETE FROM records WHERE id=?", (record_id,))
+        self.db.execute("DELETE FROM fragments WHERE record_id=?", (record_id,))
+        self._bump(feeds)
+        return feeds
+
+    def _group(self, kind: str, key: str, name: str) -> str:
+        row = self.db.execute("SELECT path FROM groups WHERE kind=? AND key=?", (kind, key)).fetchone()
+        if row is not None:
+            return str(row[0])
+        taken = _Taken(self.db, kind)
+        path = f"{kind}/{unique_slug(key, taken)}"
+        self.db.execute(
+            "INSERT INTO groups (path, kind, key, name) VALUES (?, ?, ?, ?)", (path, kind, key, name)
+        )
+        return path
+
+    def _bump(self, feeds: Iterable[str]) -> None:
+        self.db.executemany(
+            "UPDATE groups SET version = version + 1 WHERE path=?", [(f,) for f in feeds]
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedRow]:
+        """Every feed with at least one published record, plus ``all`` always."""
+        rows = self.db.execute(
+            """
+            SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
+                   max(m.published_at), min(m.published_at)
+            FROM groups g LEFT JOIN memberships m ON m.feed = g.path
+            GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
+            ORDER BY g.kind, g.path
+            """
+        )
+        return [_feed_row(row) for row in rows]
+
+    def feed(self, path: str) -> FeedRow | None:
+        row = self.db.execute(
+            """
+            SELECT g.path, g.kind, g.name, g.version,
+                   (SELECT count(*) FROM memberships WHERE feed = g.path),
+                   (SELECT max(published_at) FROM memberships WHERE feed = g.path),
+                   (SELECT min(published_at) FROM memberships WHERE feed = g.path)
+            FROM groups g WHERE g.path = ?
+            """,
+            (path,),
+        ).fetchone()
+        if row is None or (row[4] == 0 and row[1] != "all"):
+            return None
+        return _feed_row(row)
+
+    def entry_ids(self, feed: str, offset: int, limit: int) -> list[str]:
+        """Record ids of ``feed`` oldest first (ties by id), positions ``offset`` to ``+limit``."""
+        rows = self.db.execute(
+            "SELECT record_id FROM memberships WHERE feed=? "
+            "ORDER BY published_at, record_id LIMIT ? OFFSET ?",
+            (feed, limit, offset),
+        )
+        return [r[0] for r in rows]
+
+    def records(self, ids: Sequence[str]) -> list[Record]:
+        """The records with ``ids``, in that order."""
+        found: dict[str, Record] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for record_id, data in self.db.execute(
+                f"SELECT id, data FROM records WHERE id IN ({marks})", chunk
+            ):
+                found[record_id] = Record.from_dict(json.loads(data))
+        return [found[i] for i in ids]
+
+    def published_at(self, record_id: str) -> datetime | None:
+        row = self.db.execute("SELECT published_at FROM records WHERE id=?", (record_id,)).fetchone()
+        return None if row is None else _moment(row[0])
+
+    def published_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=1")}
+
+    def fragments(self, ids: Sequence[str], fmt: str, key: str) -> dict[str, bytes]:
+        """Cached entry fragments for ``ids`` rendered under ``key`` (renderer and settings)."""
+        found: dict[str, bytes] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for record_id, body in self.db.execute(
+                f"SELECT record_id, body FROM fragments WHERE format=? AND key=? "
+                f"AND record_id IN ({marks})",
+                [fmt, key, *chunk],
+            ):
+                found[record_id] = bytes(body)
+        return found
+
+    def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        rows = [(record_id, fmt, key, body) for record_id, body in bodies.items()]
+        if self.db.in_transaction:
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
+        else:
+            with self.transaction():
+                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
+
+    def counts(self) -> dict[str, int]:
+        one = self.db.execute
+        return {
+            "records": one("SELECT count(*) FROM records").fetchone()[0],
+            "published": one("SELECT count(*) FROM records WHERE published=1").fetchone()[0],
+            "rejected": one("SELECT count(*) FROM files WHERE error IS NOT NULL").fetchone()[0],
+        }
+
+
+class _Taken:
+    """The slugs already used by one kind of group, looked up lazily."""
+
+    def __init__(self, db: sqlite3.Connection, kind: str) -> None:
+        self.db = db
+        self.kind = kind
+
+    def __contains__(self, slug: object) -> bool:
+        row = self.db.execute("SELECT 1 FROM groups WHERE path=?", (f"{self.kind}/{slug}",))
+        return row.fetchone() is not None
+
+
+def _feed_row(row: tuple[str, str, str, int, int, int | None, int | None]) -> FeedRow:
+    path, kind, name, version, count, newest, oldest = row
+    return FeedRow(path, kind, name, version, count, _moment(newest), _moment(oldest))
