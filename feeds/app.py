@@ -16,6 +16,7 @@ from feeds.cache import DocumentCache, Representations
 from feeds.config import Settings
 from feeds.http import cache_control, choose_encoding, encoded_etag, http_date, is_not_modified
 from feeds.ingest import IngestReport, ingest
+from feeds.negotiation import feed_media_type, varies_by_accept
 from feeds.render import Renderer
 from feeds.store import Store
 
@@ -65,7 +66,8 @@ class Publisher:
 
 def _document_path(request: Request) -> str:
     path = request.url.path.lstrip("/")
-    return path or "index.html"
+    # A directory URL such as /topics/ai/ is its index.html, as static hosts serve it.
+    return path + "index.html" if not path or path.endswith("/") else path
 
 
 def _respond(publisher: Publisher, request: Request) -> Response:
@@ -84,7 +86,8 @@ def _respond(publisher: Publisher, request: Request) -> Response:
         "ETag": etag,
         "Cache-Control": cache_control(max_age, settings.stale_while_revalidate,
                                        document.immutable),
-        "Vary": "Accept-Encoding",
+        "Vary": "Accept, Accept-Encoding" if varies_by_accept(document.media_type)
+        else "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
     }
     if document.last_modified is not None:
@@ -93,7 +96,8 @@ def _respond(publisher: Publisher, request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     if coding != "identity":
         headers["Content-Encoding"] = coding
-    return Response(item.body(coding), headers=headers, media_type=document.media_type)
+    media_type = feed_media_type(document.media_type, request.headers.get("accept"))
+    return Response(item.body(coding), headers=headers, media_type=media_type)
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True) -> Starlette:

@@ -255,6 +255,11 @@ class Store:
             return None
         return _feed_row(row)
 
+    def group_paths(self, kind: str) -> dict[str, str]:
+        """Feed paths of one kind by key: casefolded topic name or provider domain."""
+        rows = self.db.execute("SELECT key, path FROM groups WHERE kind=?", (kind,))
+        return {key: path for key, path in rows}
+
     def entry_ids(self, feed: str, offset: int, limit: int) -> list[str]:
         """Record ids of ``feed`` oldest first (ties by id), positions ``offset`` to ``+limit``."""
         rows = self.db.execute(

@@ -33,7 +33,7 @@ def test_cli_build_then_check(settings: Settings, capsys: pytest.CaptureFixture[
     output = settings.output_dir
     args = [*_args(settings), "--output", str(output), "--base-url", "https://cdn.example/"]
     assert main(["build", *args]) == 0
-    assert "build: 35 files" in capsys.readouterr().out
+    assert "build: 50 files" in capsys.readouterr().out
     assert b"https://cdn.example/feeds/all.atom" in (output / "feeds" / "all.atom").read_bytes()
     assert main(["check", str(output), *_args(settings)]) == 0
 
