@@ -14,6 +14,7 @@ from feeds.model import Record
 __all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "feed_page", "index"]
 
 MEDIA_TYPE = "text/html; charset=utf-8"
+# Also the order of the index's sections.
 KIND_HEADINGS = {"all": "Everything", "topics": "Topics", "providers": "Providers"}
 
 
@@ -77,9 +78,10 @@ def render_template(name: str, **context: Any) -> bytes:
 
 def index(site: Site, feeds: list[FeedLinks]) -> bytes:
     """The site's front page: every feed with its size, newest headline and links, filterable."""
-    by_kind: dict[str, list[FeedLinks]] = {}
+    by_kind: dict[str, list[FeedLinks]] = {kind: [] for kind in KIND_HEADINGS}
     for feed in feeds:
         by_kind.setdefault(feed.kind, []).append(feed)
+    by_kind = {kind: group for kind, group in by_kind.items() if group}
     main = by_kind.get("all", [None])[0]
     return render_template("index.html", site=site, by_kind=by_kind, headings=KIND_HEADINGS,
                            main=main, total=len(feeds))
@@ -87,4 +89,4 @@ def index(site: Site, feeds: list[FeedLinks]) -> bytes:
 
 def feed_page(site: Site, feed: FeedLinks, entries: list[EntryView]) -> bytes:
     """One feed's page: its newest entries, subscription links and autodiscovery."""
-    return render_template("feed.html", site=site, feed=feed, entries=entries)
+    return render_template("feed.html", site=site, feed=feed, entries=entries, headings=KIND_HEADINGS)
