@@ -157,8 +157,18 @@ def test_browser_typing_in_the_filter_narrows_the_list(page: Any, site: tuple[st
 def test_browser_copy_button_copies_the_feed_url(page: Any, site: tuple[str, Settings]) -> None:
     origin, _ = site
     page.goto(origin)
-    page.locator("li.feed[data-feed='topics/ai'] button.copy").first.click()
-    assert page.evaluate("navigator.clipboard.readText()") == f"{origin}feeds/topics/ai.atom"
+    buttons = page.locator("li.feed[data-feed='topics/ai'] button.copy")
+    for n, fmt in enumerate(("atom", "rss", "json")):
+        buttons.nth(n).click()
+        assert page.evaluate("navigator.clipboard.readText()") == f"{origin}feeds/topics/ai.{fmt}"
+
+
+@pytest.mark.parametrize("path", ["", "topics/ai/", "feeds/topics/ai.atom"])
+def test_browser_pages_fit_a_phone_screen(page: Any, site: tuple[str, Settings], path: str) -> None:
+    origin, _ = site
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(origin + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_browser_feed_page_shows_entries_and_images(page: Any, site: tuple[str, Settings]) -> None:

@@ -144,8 +144,9 @@ def test_index_lists_each_feed_with_count_headline_links_and_copy_button(output:
     assert "1 entry" in feed.xpath(".//p[@class='meta']")[0].text_content()
     assert feed.xpath(".//p[@class='headline']/a/text()") == [
         "Ransomware attacks on hospitals hit a record high"]
-    assert feed.xpath(".//button[@class='copy']/@data-copy")[0] == (
-        "http://feeds.test/feeds/topics/cybersecurity.atom")
+    assert feed.xpath(".//ul[@class='subscribe']/li/a/@href") == [
+        f"http://feeds.test/feeds/topics/cybersecurity.{fmt}" for fmt in ("atom", "rss", "json")]
+    assert len(feed.xpath(".//ul[@class='subscribe']/li/a/following-sibling::button[@class='copy']")) == 3
     # Without JavaScript the filter and buttons stay hidden and every feed is listed.
     assert index.xpath("//div[@class='filter']/@hidden") == [""]
     assert len(index.xpath("//li[@data-feed][@hidden]")) == 0

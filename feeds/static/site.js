@@ -27,11 +27,12 @@ function setUpFilter() {
 function setUpCopyButtons() {
   // The Clipboard API needs a secure context (https or localhost); elsewhere the links suffice.
   if (!navigator.clipboard || !window.isSecureContext) return;
+  // Each button copies the URL of the feed link just before it.
   for (const button of document.querySelectorAll("button.copy")) {
     button.hidden = false;
     button.addEventListener("click", async () => {
       try {
-        await navigator.clipboard.writeText(button.dataset.copy);
+        await navigator.clipboard.writeText(button.previousElementSibling.href);
         button.textContent = "Copied";
       } catch {
         button.textContent = "Copy failed";
