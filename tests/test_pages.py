@@ -20,7 +20,7 @@ HOSTILE_TITLE = "<script>alert('title')</script> & <img src=x onerror=alert(1)>"
 HOSTILE_SEED = f"""---
 title: "{HOSTILE_TITLE}"
 excerpt: "</p><script>alert('excerpt')</script>"
-publishedDateTime: 2030-01-01T00:00:00Z
+publishedDateTime: 2024-12-31T00:00:00Z
 webUrl: "https://example.com/a?x=1&y=<2>"
 published: true
 provider:
