@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from feeds.config import Settings
+from feeds.config import FORMATS, Settings
 from feeds.store import FeedRow
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "relative_root",
 ]
 
-FORMATS = ("atom", "rss", "json")
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
 # Files shipped in feeds/static/, served and exported like any other document.
 STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
@@ -56,6 +55,8 @@ class FeedPage:
 
 
 def archive_pages(count: int, settings: Settings) -> int:
+    if not settings.archives:
+        return 0
     archived = max(0, count - settings.items_per_feed)
     return -(-archived // settings.archive_page_size)
 

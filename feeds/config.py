@@ -15,9 +15,11 @@ import yaml
 
 from feeds.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
+# Every feed format feeds can write; a build writes those in Settings.formats.
+FORMATS = ("atom", "rss", "json")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class Settings:
     cache_mb: int = 64
     hubs: tuple[str, ...] = ()
     access_log: bool = True
+    # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
+    # export's precompressed .gz/.br siblings. Fewer of each means a faster, smaller build.
+    formats: tuple[str, ...] = FORMATS
+    archives: bool = True
+    precompress: bool = True
+    # Processes that parse records and render entries; 0 means one per CPU.
+    workers: int = 0
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -52,6 +61,12 @@ class Settings:
         for name in ("items_per_feed", "archive_page_size", "max_record_bytes", "cache_mb"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown or not self.formats or len(set(self.formats)) != len(self.formats):
+            raise ConfigError(f"formats: expected one or more of {', '.join(FORMATS)} without "
+                              f"repeats, got {list(self.formats)!r}")
+        if self.workers < 0:
+            raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""

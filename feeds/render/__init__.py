@@ -10,7 +10,6 @@ from functools import cached_property
 from types import ModuleType
 
 from feeds.catalog import (
-    FORMATS,
     SITE_DOCUMENTS,
     STATIC_DOCUMENTS,
     FeedPage,
@@ -76,7 +75,7 @@ class Renderer:
         self.global_key = (
             RENDERER_VERSION + ":"
             + settings.fingerprint("site_title", "site_description", "base_url", "items_per_feed",
-                                   "archive_page_size", "id_prefix", "hubs")
+                                   "archive_page_size", "id_prefix", "hubs", "formats", "archives")
         )
 
     # -- versions: what identifies a document's content without rendering it -----------------
@@ -85,9 +84,10 @@ class Renderer:
         """A key that changes whenever the document at ``path`` may have changed; None if absent."""
         parsed = parse_feed_document_path(path)
         if parsed is not None:
-            feed_path, number, _fmt = parsed
+            feed_path, number, fmt = parsed
             feed = self.feeds.get(feed_path)
-            if feed is None or page(feed, number, self.settings) is None:
+            if (feed is None or fmt not in self.settings.formats
+                    or page(feed, number, self.settings) is None):
                 return None
             return f"{self.global_key}:{feed.version}:{feed.count}"
         page_of = parse_feed_page_path(path)
@@ -115,7 +115,7 @@ class Renderer:
         for feed in self.feeds.values():
             yield feed_page_path(feed.path)
             for feed_page in pages(feed, self.settings):
-                for fmt in FORMATS:
+                for fmt in self.settings.formats:
                     yield feed_document_path(feed.path, fmt, feed_page.number)
 
     # -- rendering ---------------------------------------------------------------------------
@@ -127,6 +127,8 @@ class Renderer:
             feed_path, number, fmt = parsed
             feed = self.feeds.get(feed_path)
             found = page(feed, number, self.settings) if feed is not None else None
+            if fmt not in self.settings.formats:
+                return None
             return None if found is None else self.feed_document(found, fmt)
         page_of = parse_feed_page_path(path)
         if page_of is not None:
@@ -214,7 +216,8 @@ class Renderer:
 
     def _feed_links(self, feed: FeedRow, newest: Record | None = None) -> html.FeedLinks:
         title, subtitle = self.describe(feed)
-        urls = {fmt: self.settings.url(feed_document_path(feed.path, fmt)) for fmt in FORMATS}
+        urls = {fmt: self.settings.url(feed_document_path(feed.path, fmt))
+                for fmt in self.settings.formats}
         name = "All articles" if feed.path == ALL_FEED else feed.name
         return html.FeedLinks(feed.path, feed.kind, title, subtitle, name, feed.count, urls,
                               newest)
@@ -258,7 +261,9 @@ class Renderer:
 
     def opml(self) -> Document:
         feeds = self.feeds.values()
-        heads = [(self.head(feed, "atom", None, feed.newest or _EPOCH), feed.kind) for feed in feeds]
+        # OPML lists one URL per feed: the first format the build writes (Atom by default).
+        fmt = self.settings.formats[0]
+        heads = [(self.head(feed, fmt, None, feed.newest or _EPOCH), feed.kind) for feed in feeds]
         newest = _newest(feeds)
         body = opml.document(self.settings.site_title, newest, heads)
         return Document("feeds.opml", body, opml.MEDIA_TYPE, newest)
