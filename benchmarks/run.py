@@ -256,7 +256,7 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     # Hugo-equivalent: RSS only, current pages only, nothing compressed, from nothing.
     work = fresh(root / f"work-{n}")
     cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
-                 precompress=False, pages=False)
+                 precompress=False)
     hugo = run(feeds("build", "--config", str(cfg)))
     result["hugo_s"], result["hugo_rss_mb"] = hugo.seconds, hugo.peak_rss_mb
     log(f"hugo-equivalent {hugo.seconds:.2f}s {hugo.peak_rss_mb:.0f} MB")

@@ -292,17 +292,30 @@ class Store:
         )
         return [r[0] for r in rows]
 
-    def records(self, ids: Sequence[str]) -> list[Record]:
-        """The records with ``ids``, in that order."""
-        found: dict[str, Record] = {}
+    def feed_entries(self, feed: str) -> list[tuple[str, int]]:
+        """Every (record id, published_at epoch) of ``feed``, oldest first (ties by id).
+
+        One index range scan; slicing it is how a build pages through a feed, since OFFSET
+        would walk the index from the start for every page.
+        """
+        rows = self.db.execute(
+            "SELECT record_id, published_at FROM memberships WHERE feed=? "
+            "ORDER BY published_at, record_id", (feed,)
+        )
+        return rows.fetchall()
+
+    def record_rows(self, ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(id, stored JSON) of the records with ``ids``, in that order."""
+        found: dict[str, str] = {}
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start:chunk_start + 500]
             marks = ",".join("?" * len(chunk))
-            for record_id, data in self.db.execute(
-                f"SELECT id, data FROM records WHERE id IN ({marks})", chunk
-            ):
-                found[record_id] = Record.from_dict(json.loads(data))
-        return [found[i] for i in ids]
+            found.update(self.db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk))
+        return [(i, found[i]) for i in ids]
+
+    def records(self, ids: Sequence[str]) -> list[Record]:
+        """The records with ``ids``, in that order."""
+        return [Record.from_dict(json.loads(data)) for _, data in self.record_rows(ids)]
 
     def published_at(self, record_id: str) -> datetime | None:
         row = self.db.execute("SELECT published_at FROM records WHERE id=?", (record_id,)).fetchone()
@@ -311,27 +324,43 @@ class Store:
     def published_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=1")}
 
-    def fragments(self, ids: Sequence[str], fmt: str, key: str) -> dict[str, bytes]:
-        """Cached entry fragments for ``ids`` rendered under ``key`` (renderer and settings)."""
+    def fragments(self, ids: Sequence[str], fmt: str, key: str, bodies: bool = True) -> dict[str, bytes]:
+        """Cached entry fragments for ``ids`` rendered under ``key`` (renderer and settings).
+
+        With ``bodies=False`` only which ones exist (the values are empty).
+        """
         found: dict[str, bytes] = {}
+        column = "body" if bodies else "x''"
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start:chunk_start + 500]
             marks = ",".join("?" * len(chunk))
-            for record_id, body in self.db.execute(
-                f"SELECT record_id, body FROM fragments WHERE format=? AND key=? "
+            # The primary key is (record_id, format): an IN on both is one lookup per id.
+            for record_id, body, stored_key in self.db.execute(
+                f"SELECT record_id, {column}, key FROM fragments WHERE format=? "
                 f"AND record_id IN ({marks})",
-                [fmt, key, *chunk],
+                [fmt, *chunk],
             ):
-                found[record_id] = bytes(body)
+                if stored_key == key:
+                    found[record_id] = bytes(body)
         return found
 
+    def missing_fragments(self, ids: Sequence[str], fmt: str, key: str) -> list[str]:
+        """Those of ``ids`` with no fragment in ``fmt`` rendered under ``key``."""
+        have = self.fragments(ids, fmt, key, bodies=False)
+        return [i for i in ids if i not in have]
+
     def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
-        rows = [(record_id, fmt, key, body) for record_id, body in bodies.items()]
+        self.put_fragment_rows(key, [(record_id, fmt, body) for record_id, body in bodies.items()])
+
+    def put_fragment_rows(self, key: str, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        """Store (record id, format, body) fragments rendered under ``key``; returns how many."""
+        values = [(record_id, fmt, key, body) for record_id, fmt, body in rows]
         if self.db.in_transaction:
-            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", values)
         else:
             with self.transaction():
-                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
+                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", values)
+        return len(values)
 
     def counts(self) -> dict[str, int]:
         one = self.db.execute

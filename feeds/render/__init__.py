@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from types import ModuleType
 
 from feeds.catalog import (
     SITE_DOCUMENTS,
@@ -23,7 +22,7 @@ from feeds.catalog import (
 )
 from feeds.config import Settings
 from feeds.model import Record
-from feeds.render import atom, html, jsonfeed, opml, rss, static
+from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead
 from feeds.store import ALL_FEED, FeedRow, Store
 
@@ -32,7 +31,6 @@ __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
 RENDERER_VERSION = "2"
 
-FORMAT_MODULES: dict[str, ModuleType] = {"atom": atom, "rss": rss, "json": jsonfeed}
 # Formats a browser may open directly: they reference the feed stylesheet for a readable view.
 STYLED_FORMATS = ("atom", "rss")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,6 +69,9 @@ class Renderer:
         self.provider_paths = {
             k: p for k, p in store.group_paths("providers").items() if p in self.feeds
         }
+        # Set by prepare(): a build pages through whole feeds, so it reads each feed's list once.
+        self._bulk = False
+        self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
         self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
         self.global_key = (
             RENDERER_VERSION + ":"
@@ -142,13 +143,26 @@ class Renderer:
             return Document(path, static.asset(path), static.media_type(path), None)
         return None
 
+    def _page_entries(self, feed_page: FeedPage) -> list[tuple[str, int]]:
+        """(record id, published_at epoch) of the page's entries, oldest first."""
+        feed = feed_page.feed
+        if self._feed_memo is None or self._feed_memo[0] != feed.path:
+            # One feed's whole list, kept while a build renders that feed's pages one by one.
+            self._feed_memo = (feed.path, self.store.feed_entries(feed.path))
+        return self._feed_memo[1][feed_page.offset:feed_page.offset + feed_page.limit]
+
     def feed_document(self, feed_page: FeedPage, fmt: str) -> Document:
-        ids = self.store.entry_ids(feed_page.feed.path, feed_page.offset, feed_page.limit)
-        ids.reverse()  # newest first
+        if self._bulk:
+            rows = self._page_entries(feed_page)
+            ids = [record_id for record_id, _ in reversed(rows)]  # newest first
+            newest = datetime.fromtimestamp(rows[-1][1], UTC) if rows else None
+        else:
+            ids = self.store.entry_ids(feed_page.feed.path, feed_page.offset, feed_page.limit)
+            ids.reverse()  # newest first
+            newest = self.store.published_at(ids[0]) if ids else None
         entries = self.entries(ids, fmt)
-        newest = self.store.published_at(ids[0]) if ids else None
         head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
-        module = FORMAT_MODULES[fmt]
+        module = fragments.FORMAT_MODULES[fmt]
         return Document(
             path=feed_document_path(feed_page.feed.path, fmt, feed_page.number),
             body=module.document(head, entries),
@@ -157,12 +171,43 @@ class Renderer:
             immutable=feed_page.is_archive and feed_page.full,
         )
 
+    def prepare(self, paths: Iterable[str], workers: int = 1) -> int:
+        """Render, in bulk and ``workers`` processes, the fragments the feed documents at ``paths``
+        need and the store lacks; returns how many. For builds: rendering the documents after
+        this only assembles stored fragments."""
+        self._bulk = True
+        missing: dict[str, list[str]] = {}
+        wanted: dict[str, set[str]] = {}
+        feed_path: str | None = None
+        for path in paths:
+            parsed = parse_feed_document_path(path)
+            if parsed is None or parsed[2] not in self.settings.formats:
+                continue
+            feed = self.feeds.get(parsed[0])
+            found = page(feed, parsed[1], self.settings) if feed is not None else None
+            if found is None:
+                continue
+            if parsed[0] != feed_path:
+                self._add_missing(missing, wanted)  # a feed at a time bounds the memory used
+                wanted, feed_path = {}, parsed[0]
+            wanted.setdefault(parsed[2], set()).update(i for i, _ in self._page_entries(found))
+        self._add_missing(missing, wanted)
+        return fragments.fill(self.store, {i: tuple(f) for i, f in missing.items()},
+                              self.settings.id_prefix, self.fragment_key, workers)
+
+    def _add_missing(self, missing: dict[str, list[str]], wanted: dict[str, set[str]]) -> None:
+        for fmt, ids in wanted.items():
+            for record_id in self.store.missing_fragments(sorted(ids), fmt, self.fragment_key):
+                formats = missing.setdefault(record_id, [])
+                if fmt not in formats:
+                    formats.append(fmt)
+
     def entries(self, ids: list[str], fmt: str) -> list[bytes]:
         """Each record's fragment in ``fmt``, rendering and storing those not cached yet."""
         cached = self.store.fragments(ids, fmt, self.fragment_key)
         missing = [i for i in ids if i not in cached]
         if missing:
-            render_entry = FORMAT_MODULES[fmt].entry
+            render_entry = fragments.FORMAT_MODULES[fmt].entry
             fresh = {
                 record.id: render_entry(record, self.settings.id_prefix)
                 for record in self.store.records(missing)
