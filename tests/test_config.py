@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Settings, load_settings
+from feeds.errors import ConfigError
+
+
+def test_config_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FEEDS_CONFIG", raising=False)
+    assert load_settings() == Settings()
+
+
+def test_config_file_then_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("site_title: News\nitems_per_feed: 20\nbase_url: https://cdn.example\n")
+    settings = load_settings(path, {"items_per_feed": 5, "seeds_dir": None})
+    assert (settings.site_title, settings.items_per_feed) == ("News", 5)
+    assert settings.base_url == "https://cdn.example/"
+
+
+def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text("site_title: From env\n")
+    monkeypatch.setenv("FEEDS_CONFIG", str(path))
+    assert load_settings().site_title == "From env"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nonsense: 1\n", "unknown setting(s) nonsense"),
+        ("items_per_feed: many\n", "items_per_feed: expected an integer"),
+        ("items_per_feed: 0\n", "items_per_feed: expected a positive integer"),
+        ("base_url: feeds.example\n", "base_url: expected an absolute http(s) URL"),
+        ("- a list\n", "expected a mapping"),
+    ],
+)
+def test_config_errors_name_the_setting(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(path)
+
+
+def test_config_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "absent.yaml")

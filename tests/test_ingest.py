@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from feeds.config import Settings
+from feeds.ingest import ingest
+from feeds.store import Store
+
+
+def _ingest(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
+    return ingest(store, settings.seeds_dir, settings.max_record_bytes)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_ingest_publishes_samples_and_reports_summary(store: Store, settings: Settings) -> None:
+    report = _ingest(store, settings)
+    assert (report.seen, report.ingested, report.rejected, report.removed) == (9, 9, 0, 0)
+    assert report.summary() == "9 files seen, 9 ingested, 0 unchanged, 0 rejected, 0 removed"
+    assert len(store.published_ids()) == 7
+
+
+def test_ingest_skips_unchanged_files(store: Store, settings: Settings) -> None:
+    _ingest(store, settings)
+    again = _ingest(store, settings)
+    assert (again.ingested, again.unchanged, again.changed_feeds) == (0, 9, frozenset())
+
+
+def test_ingest_touched_but_identical_file_is_unchanged(store: Store, settings: Settings) -> None:
+    _ingest(store, settings)
+    path = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    os.utime(path, ns=(0, path.stat().st_mtime_ns + 5_000_000_000))
+    again = _ingest(store, settings)
+    assert (again.ingested, again.unchanged, again.changed_feeds) == (0, 9, frozenset())
+
+
+def test_ingest_reports_bad_file_and_publishes_the_rest(store: Store, settings: Settings) -> None:
+    (settings.seeds_dir / "009_00000000000000aa.txt").write_text(
+        "---\ntitle: Broken\nwebUrl: ftp://example.com/\n---\n", encoding="utf-8"
+    )
+    report = _ingest(store, settings)
+    assert (report.ingested, report.rejected) == (9, 1)
+    (error,) = report.errors
+    assert (error.path, error.field) == ("009_00000000000000aa.txt", "webUrl")
+    assert "http(s)" in error.reason
+    assert store.rejected() == [("009_00000000000000aa.txt", f"webUrl: {error.reason}")]
+    assert len(store.published_ids()) == 7
+
+
+def test_ingest_edit_replaces_the_record(store: Store, settings: Settings) -> None:
+    _ingest(store, settings)
+    path = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    _edit(path, "  - Cybersecurity\n", "  - Cybersecurity\n  - Hospitals\n")
+    report = _ingest(store, settings)
+    assert report.ingested == 1
+    assert report.changed_feeds == {
+        "all", "topics/cybersecurity", "topics/digital-health", "topics/hospitals",
+        "providers/healthcareitnews-com",
+    }
+    assert store.entry_ids("topics/hospitals", 0, 10) == ["5be20d8f93c1a647"]
+
+
+def test_ingest_delete_removes_the_record_and_empty_feeds(store: Store, settings: Settings) -> None:
+    _ingest(store, settings)
+    next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt")).unlink()
+    report = _ingest(store, settings)
+    assert report.removed == 1
+    assert "5be20d8f93c1a647" not in store.published_ids()
+    assert "topics/cybersecurity" not in {feed.path for feed in store.feeds()}
+
+
+def test_ingest_unpublish_takes_the_record_out_of_every_feed(store: Store, settings: Settings) -> None:
+    _ingest(store, settings)
+    _edit(next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt")), "published: true", "published: false")
+    report = _ingest(store, settings)
+    assert "topics/cybersecurity" in report.changed_feeds
+    assert "5be20d8f93c1a647" not in store.published_ids()
+    assert all("5be20d8f93c1a647" not in store.entry_ids(f.path, 0, 100) for f in store.feeds())
+
+
+def test_ingest_rejects_a_second_file_with_the_same_id(store: Store, settings: Settings) -> None:
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    (settings.seeds_dir / "999_5be20d8f93c1a647.txt").write_bytes(source.read_bytes())
+    report = _ingest(store, settings)
+    (error,) = report.errors
+    assert error.path == "999_5be20d8f93c1a647.txt" and error.field == "id"
+    assert source.name in error.reason
+
+
+def test_ingest_gives_topics_that_slugify_alike_their_own_feeds(store: Store, settings: Settings) -> None:
+    for number, topic in (("01", "AI & ML"), ("02", "AI ML")):
+        source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt")).read_text(encoding="utf-8")
+        text = source.replace("  - Cybersecurity\n", f"  - {topic}\n")
+        (settings.seeds_dir / f"5{number}_5be20d8f93c1a6{number}.txt").write_text(text, encoding="utf-8")
+    _ingest(store, settings)
+    paths = {feed.path: feed.name for feed in store.feeds() if feed.path.startswith("topics/ai-ml")}
+    assert sorted(paths.values()) == ["AI & ML", "AI ML"]
+    assert "topics/ai-ml" in paths

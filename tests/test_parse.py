@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from feeds.errors import RecordError
+from feeds.parse import load_front_matter, record_id_from_name
+
+LIMIT = 1_000_000
+
+
+def test_parse_reads_mapping_between_dashes() -> None:
+    assert load_front_matter(b"---\ntitle: x\n---\nbody\n", "a.txt", LIMIT) == {"title": "x"}
+
+
+def test_parse_accepts_bom_and_crlf_and_cr_line_ends() -> None:
+    assert load_front_matter(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n", "a.txt", LIMIT) == {"title": "x"}
+    assert load_front_matter(b"---\rtitle: x\r---\r", "a.txt", LIMIT) == {"title": "x"}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"title: x\n", "first line"),
+        (b"---\ntitle: x\n", "no closing"),
+        (b"---\n- a\n- b\n---\n", "mapping"),
+        (b"---\ntitle: [unclosed\n---\n", "line"),
+        (b"---\ntitle: \xff\n---\n", "UTF-8"),
+        (b"---\x00\x01\x02", "binary"),
+        (b"---\nx: !!python/object/apply:os.system ['true']\n---\n", "tag"),
+    ],
+)
+def test_parse_rejects_with_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        load_front_matter(data, "bad.txt", LIMIT)
+    assert caught.value.path == "bad.txt"
+    assert reason in str(caught.value)
+
+
+def test_parse_rejects_files_over_the_size_limit() -> None:
+    with pytest.raises(RecordError, match="over the limit of 10"):
+        load_front_matter(b"---\ntitle: x\n---\n", "big.txt", 10)
+
+
+def test_record_id_from_name_takes_the_hex_key() -> None:
+    assert record_id_from_name("000_db6714534f1f249c.txt") == "db6714534f1f249c"
+    assert record_id_from_name("db6714534f1f249c.txt") == "db6714534f1f249c"
+    assert record_id_from_name("notes.txt") is None

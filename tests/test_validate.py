@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from feeds.errors import RecordError
+from feeds.validate import clean_text, record_from_mapping
+
+
+def _record(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": "  A   title ",
+        "excerpt": "An excerpt.",
+        "publishedDateTime": datetime(2023, 10, 16, 14, 48, tzinfo=UTC),
+        "webUrl": "https://example.com/a",
+        "published": True,
+        "provider": {"name": "Example", "domain": "Example.COM"},
+        "topics": ["AI", "ai", " AI  Ethics "],
+        "images": [{"url": "https://example.com/i.jpg", "width": 800, "height": 600}],
+        "related": [{"title": "R", "webUrl": "https://example.org/r"}],
+        "secured": "never-read",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_validate_normalises_text_topics_and_domain() -> None:
+    record = record_from_mapping(_record(), "a.txt", "abc")
+    assert record.title == "A title"
+    assert record.topics == ("AI", "AI Ethics")
+    assert record.provider.domain == "example.com"
+    assert record.images[0].width == 800
+    assert record.related[0].url == "https://example.org/r"
+
+
+def test_validate_accepts_iso_strings_with_offsets_and_converts_to_utc() -> None:
+    record = record_from_mapping(_record(publishedDateTime="2023-10-16T16:48:00+02:00"), "a.txt", "x")
+    assert record.published_at == datetime(2023, 10, 16, 14, 48, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"title": None}, "title", "required"),
+        ({"title": ["a"]}, "title", "expected text"),
+        ({"webUrl": "javascript:alert(1)"}, "webUrl", "http(s)"),
+        ({"webUrl": "/relative"}, "webUrl", "http(s)"),
+        ({"webUrl": "https://exa mple.com/"}, "webUrl", "spaces"),
+        ({"publishedDateTime": "2023-10-16T14:48:00"}, "publishedDateTime", "time zone"),
+        ({"publishedDateTime": "yesterday"}, "publishedDateTime", "ISO-8601"),
+        ({"publishedDateTime": "1969-12-31T00:00:00Z"}, "publishedDateTime", "1970"),
+        ({"published": "yes"}, "published", "true or false"),
+        ({"provider": None}, "provider", "required"),
+        ({"provider": {"name": "X", "domain": "not a domain"}}, "provider.domain", "host name"),
+        ({"topics": "AI"}, "topics", "list"),
+        ({"topics": ["AI", ""]}, "topics[1]", "empty"),
+        ({"images": [{"url": "https://e.com/i.jpg", "width": -1}]}, "images[0].width", "at least 0"),
+        ({"images": [{"url": "data:image/png;base64,AAAA"}]}, "images[0].url", "http(s)"),
+        ({"related": [{"title": "R"}]}, "related[0].webUrl", "required"),
+        ({"quality": "high"}, "quality", "whole number"),
+    ],
+)
+def test_validate_rejects_naming_the_field(changes: dict[str, Any], field: str, reason: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        record_from_mapping(_record(**changes), "bad.txt", "x")
+    assert caught.value.field == field
+    assert reason in caught.value.reason
+    assert "never-read" not in str(caught.value)
+
+
+def test_clean_text_drops_characters_xml_forbids() -> None:
+    assert clean_text("a\x00b\x1fc\ufffe\uffffd\ud800e") == "abcde"
