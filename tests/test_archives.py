@@ -119,9 +119,10 @@ def test_full_archive_pages_never_change_when_newer_entries_arrive(
     assert old[3] is not None and not old[3].immutable
     newest = sorted(seeds_dir.glob("*_2c6b9e0f47d1a85b.txt"))[0]
     text = newest.read_text(encoding="utf-8")
+    assert "publishedDateTime: 2023-03-14" in text
     shutil.copy(newest, seeds_dir / "100_0123456789abcdef.txt")
     (seeds_dir / "100_0123456789abcdef.txt").write_text(
-        text.replace("publishedDateTime: 2024-", "publishedDateTime: 2030-", 1), encoding="utf-8")
+        text.replace("publishedDateTime: 2023-03-14", "publishedDateTime: 2030-03-14", 1), encoding="utf-8")
     report = ingest(store, seeds_dir, small.max_record_bytes)
     assert "all" in report.changed_feeds
     after = Renderer(store, small)
