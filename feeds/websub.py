@@ -63,10 +63,12 @@ class Notifier:
     the thread. ``sent`` and ``failed`` count outcomes.
     """
 
-    def __init__(self, *, attempts: int = 5, backoff: float = 1.0, timeout: float = 10.0) -> None:
+    def __init__(self, *, attempts: int = 5, backoff: float = 1.0, timeout: float = 10.0,
+                 concurrency: int = 8) -> None:
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
+        self.concurrency = concurrency
         self.sent = 0
         self.failed = 0
         self._lock = threading.Lock()
@@ -74,6 +76,8 @@ class Notifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client: httpx.AsyncClient | None = None
+        # A big ingest changes thousands of feeds: a few requests at a time, not a flood.
+        self._slots: asyncio.Semaphore | None = None
 
     def _start(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -97,12 +101,14 @@ class Notifier:
             self._pending.discard(future)
 
     async def _deliver(self, notification: Notification) -> None:
-        if self._client is None:
+        if self._client is None or self._slots is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=True)
+            self._slots = asyncio.Semaphore(self.concurrency)
         problem = ""
         for attempt in range(1, self.attempts + 1):
             try:
-                response = await self._client.post(notification.hub, data=notification.form())
+                async with self._slots:
+                    response = await self._client.post(notification.hub, data=notification.form())
             except httpx.HTTPError as exc:
                 status, problem = None, f"{type(exc).__name__}: {exc}"
             else:
@@ -160,6 +166,6 @@ def announce(settings: Settings, feeds: Iterable[str], timeout: float = 60.0,
     batch = notifications(settings, feeds)
     notifier.submit(batch)
     finished = notifier.drain(timeout)
-    notifier.close(timeout=0.0)
+    notifier.close(timeout=1.0)
     pending = "" if finished else f", {len(batch) - notifier.sent - notifier.failed} given up at exit"
     return f"{notifier.sent} of {len(batch)} hub notifications sent, {notifier.failed} failed{pending}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from benchmarks.corpus import generate
 from feeds.app import create_app
 from feeds.catalog import FORMATS, feed_document_path
 from feeds.config import Settings
@@ -18,10 +18,6 @@ from feeds.ingest import ingest
 from feeds.render import Renderer
 from feeds.store import Store
 from tests.archive_walk import expected_feeds, walk
-from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from corpus import generate  # noqa: E402
 
 
 def _check_feed(settings: Settings, renderer: Renderer, feed: str, expected: list[str]) -> None:
