@@ -22,7 +22,6 @@ from feeds.http import (
     cache_control,
     choose_encoding,
     encoded_etag,
-    http_date,
     is_not_modified,
     link_header,
     parse_limit,
@@ -107,12 +106,15 @@ def _key(path: str, limit: int | None) -> str:
 
 
 def _document_path(request: Request) -> str:
-    path = request.url.path.lstrip("/")
+    # The scope's path, not request.url: building a URL object per request is measurable.
+    path: str = request.scope["path"].lstrip("/")
     return path or "index.html"
 
 
 def _limit(request: Request, path: str, maximum: int) -> int | None:
     """The ``limit`` query parameter; raises ValueError when it is bad or names no feed."""
+    if not request.scope.get("query_string"):
+        return None
     limit = parse_limit(request.query_params.getlist("limit"), maximum)
     parsed = parse_feed_document_path(path)
     if limit is not None and (parsed is None or parsed[1] is not None):
@@ -129,8 +131,8 @@ def _headers(settings: Settings, validators: Validators, etag: str, feed: bool) 
                                        settings.stale_while_revalidate, immutable),
         "Vary": "Accept-Encoding",
     }
-    if validators.last_modified is not None:
-        headers["Last-Modified"] = http_date(validators.last_modified)
+    if validators.http_last_modified is not None:
+        headers["Last-Modified"] = validators.http_last_modified
     if feed:
         # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
         headers["Access-Control-Allow-Origin"] = "*"
@@ -150,7 +152,7 @@ def _respond(publisher: Publisher, request: Request) -> Response:
     validators = publisher.validators_of(path, limit)
     if validators is None:
         return PlainTextResponse(
-            f"Not found: {request.url.path}. The list of feeds is at {settings.base_url}",
+            f"Not found: {request.scope['path']}. The list of feeds is at {settings.base_url}",
             status_code=404,
         )
     coding = choose_encoding(request.headers.get("accept-encoding"), validators.codings)

@@ -11,9 +11,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Generic, Protocol, TypeVar
 
 from feeds.compress import CODINGS, encode
+from feeds.http import http_date
 from feeds.render import Document
 
 __all__ = ["DocumentCache", "Representations", "ValidatorIndex", "Validators", "VersionedLRU"]
@@ -34,7 +36,12 @@ class Validators:
     # Body length of each representation, identity first, then the content codings kept.
     lengths: tuple[tuple[str, int], ...]
 
-    @property
+    @cached_property
+    def http_last_modified(self) -> str | None:
+        """Last-Modified as sent, formatted once."""
+        return None if self.last_modified is None else http_date(self.last_modified)
+
+    @cached_property
     def codings(self) -> tuple[str, ...]:
         """The content codings available besides identity, in preference order."""
         return tuple(coding for coding, _ in self.lengths if coding != "identity")
