@@ -85,7 +85,7 @@ def _wrk(url: str, duration: int, connections: int, headers: dict[str, str]) -> 
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True,
                             timeout=duration + 60).stdout
     found = re.search(r"Requests/sec:\s+([0-9.]+)", output)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
