@@ -27,6 +27,7 @@ from feeds.http import (
     parse_limit,
 )
 from feeds.ingest import IngestReport, ingest
+from feeds.negotiation import feed_media_type, varies_by_accept
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.store import Store
@@ -108,7 +109,8 @@ def _key(path: str, limit: int | None) -> str:
 def _document_path(request: Request) -> str:
     # The scope's path, not request.url: building a URL object per request is measurable.
     path: str = request.scope["path"].lstrip("/")
-    return path or "index.html"
+    # A directory URL such as /topics/ai/ is its index.html, as static hosts serve it.
+    return path + "index.html" if not path or path.endswith("/") else path
 
 
 def _limit(request: Request, path: str, maximum: int) -> int | None:
@@ -129,7 +131,8 @@ def _headers(settings: Settings, validators: Validators, etag: str, feed: bool) 
         "ETag": etag,
         "Cache-Control": cache_control(settings.archive_max_age if immutable else settings.max_age,
                                        settings.stale_while_revalidate, immutable),
-        "Vary": "Accept-Encoding",
+        "Vary": "Accept, Accept-Encoding" if varies_by_accept(validators.media_type)
+        else "Accept-Encoding",
     }
     if validators.http_last_modified is not None:
         headers["Last-Modified"] = validators.http_last_modified
@@ -162,11 +165,12 @@ def _respond(publisher: Publisher, request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     if coding != "identity":
         headers["Content-Encoding"] = coding
+    media_type = feed_media_type(validators.media_type, request.headers.get("accept"))
     if request.method == "HEAD":
         headers["Content-Length"] = str(validators.length(coding))
-        return Response(b"", headers=headers, media_type=validators.media_type)
+        return Response(b"", headers=headers, media_type=media_type)
     body = publisher.body(path, limit, validators, coding)
-    return Response(body, headers=headers, media_type=validators.media_type)
+    return Response(body, headers=headers, media_type=media_type)
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,

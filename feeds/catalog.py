@@ -12,21 +12,28 @@ from feeds.store import FeedRow
 __all__ = [
     "FORMATS",
     "SITE_DOCUMENTS",
+    "STATIC_DOCUMENTS",
     "FeedPage",
     "feed_document_path",
+    "feed_page_path",
     "newest_page",
     "page",
     "pages",
     "parse_feed_document_path",
+    "parse_feed_page_path",
+    "relative_root",
 ]
 
 FORMATS = ("atom", "rss", "json")
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
+# Files shipped in feeds/static/, served and exported like any other document.
+STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
 
 _FEED_DOCUMENT = re.compile(
     r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
     r"(?:/archive/([1-9][0-9]{0,8}))?\.(atom|rss|json)$"
 )
+_FEED_PAGE = re.compile(r"^(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})/index\.html$")
 
 
 @dataclass(frozen=True)
@@ -98,3 +105,19 @@ def parse_feed_document_path(path: str) -> tuple[str, int | None, str] | None:
         return None
     feed, number, fmt = match.groups()
     return feed, int(number) if number else None, fmt
+
+
+def feed_page_path(feed: str) -> str:
+    """``topics/ai`` → ``topics/ai/index.html``, the feed's HTML page (served at ``/topics/ai/``)."""
+    return f"{feed}/index.html"
+
+
+def parse_feed_page_path(path: str) -> str | None:
+    """The inverse of feed_page_path: the feed whose page ``path`` is, or None."""
+    match = _FEED_PAGE.match(path)
+    return None if match is None else match.group(1)
+
+
+def relative_root(path: str) -> str:
+    """The relative URL from document ``path`` back to the site root: ``feeds/all.atom`` → ``../``."""
+    return "../" * path.count("/")

@@ -11,25 +11,38 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from feeds.config import Settings, load_settings
-from feeds.errors import ConfigError, FeedsError
+from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
-from feeds.store import Store
+from feeds.store import FeedRow, Store
 
 __all__ = ["main"]
+
+EXIT_CODES = """exit codes:
+  0  success (rejected record files are reported, and do not fail the command)
+  1  check found problems in the export
+  2  bad usage or configuration (the message names the setting and what was expected)
+  3  the store or the export could not be used (the message says why and what to do)
+
+On a terminal, long work shows a progress bar and ends with a summary table; with --quiet or
+when the output is piped, each command prints plain, parseable lines."""
 
 Progress = Callable[[int, int], None]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="feeds", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="feeds", description=__doc__.splitlines()[0],
+                                     epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+        sub = commands.add_parser(name, help=help, description=help, epilog=EXIT_CODES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("--config", type=Path, metavar="PATH",
                          help="configuration file (default: $FEEDS_CONFIG or feeds.yaml if present)")
         sub.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
@@ -79,16 +92,42 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, overrides)
 
 
+def _plain(quiet: bool) -> bool:
+    """Plain, parseable lines unless a person is watching a terminal."""
+    return quiet or not sys.stdout.isatty()
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A rich table on the terminal (numbers right-aligned)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for n, name in enumerate(header):
+        numeric = bool(rows) and all(isinstance(row[n], int) for row in rows)
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    Console().print(table)
+
+
 @contextmanager
 def _progress(label: str, quiet: bool) -> Iterator[Progress | None]:
     """A rich progress bar on a terminal; nothing when quiet or piped, so output stays parseable."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+               TaskProgressColumn(), _rate_column(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
@@ -96,6 +135,19 @@ def _progress(label: str, quiet: bool) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _rate_column() -> Any:
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Items per second, once rich has measured a rate."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
+
+    return RateColumn()
 
 
 def _open_store(settings: Settings, rebuild: bool = False) -> Store:
@@ -113,7 +165,11 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> tuple[Store, Ingest
         report = ingest(store, settings.seeds_dir, settings.max_record_bytes, progress)
     for error in report.errors:
         print(f"rejected: {error}", file=sys.stderr)
-    print(f"ingest: {report.summary()}")
+    if _plain(args.quiet):
+        print(f"ingest: {report.summary()}")
+    else:
+        _table("ingest", ("files seen", "ingested", "unchanged", "rejected", "removed"),
+               [(report.seen, report.ingested, report.unchanged, report.rejected, report.removed)])
     return store, report
 
 
@@ -130,7 +186,11 @@ def _run(args: argparse.Namespace) -> int:
         with _progress("build", args.quiet) as progress:
             report = export(store, settings, progress=progress)
         store.close()
-        print(f"build: {report.summary()}")
+        if _plain(args.quiet):
+            print(f"build: {report.summary()}")
+        else:
+            _table(f"build: {report.directory}", ("files", "written", "unchanged", "removed"),
+                   [(report.total, report.written, report.unchanged, report.removed)])
         if settings.hubs and ingested.changed_feeds:
             from feeds.websub import announce
 
@@ -141,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(settings, args)
     if args.command == "stats":
-        return _stats(settings)
+        return _stats(settings, _plain(args.quiet))
     raise AssertionError(args.command)
 
 
@@ -179,20 +239,51 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _stats(settings: Settings) -> int:
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+
+
+def _by_kind(feeds: Sequence[FeedRow]) -> list[tuple[str, int, int, str, str]]:
+    """Per kind: feeds, entries (an article in three topics counts three times), oldest, newest."""
+    rows = []
+    for kind in dict.fromkeys(feed.kind for feed in feeds):
+        group = [f for f in feeds if f.kind == kind]
+        oldest = min((f.oldest for f in group if f.oldest), default=None)
+        newest = max((f.newest for f in group if f.newest), default=None)
+        rows.append((kind, len(group), sum(f.count for f in group), _day(oldest), _day(newest)))
+    return rows
+
+
+def _stats(settings: Settings, plain: bool) -> int:
+    if not settings.store_path.exists():
+        raise StoreError(f"{settings.store_path}: no store yet; run `feeds ingest` first "
+                          f"(or pass --store PATH)")
     store = Store.open(settings.store_path)
-    feeds = store.feeds()
-    print(f"{'feed':<50} {'entries':>8}  {'oldest':<20} {'newest':<20}")
-    for feed in feeds:
-        oldest = feed.oldest.strftime("%Y-%m-%dT%H:%M:%SZ") if feed.oldest else "-"
-        newest = feed.newest.strftime("%Y-%m-%dT%H:%M:%SZ") if feed.newest else "-"
-        print(f"{feed.path:<50} {feed.count:>8}  {oldest:<20} {newest:<20}")
-    counts = store.counts()
-    print(f"{len(feeds)} feeds, {counts['published']} published of {counts['records']} records, "
-          f"{counts['rejected']} rejected files")
-    for path, error in store.rejected():
-        print(f"rejected: {path}: {error}")
-    store.close()
+    try:
+        feeds, counts, rejected = store.feeds(), store.counts(), store.rejected()
+    finally:
+        store.close()
+    kinds = _by_kind(feeds)
+    per_feed = [(f.path, f.count, _day(f.oldest), _day(f.newest)) for f in feeds]
+    totals = (f"{len(feeds)} feeds, {counts['published']} published of {counts['records']} records, "
+              f"{counts['rejected']} rejected files")
+    if plain:
+        print(f"{'kind':<12} {'feeds':>6} {'entries':>8}  {'oldest':<20} {'newest':<20}")
+        for kind, n, entries, oldest, newest in kinds:
+            print(f"{kind:<12} {n:>6} {entries:>8}  {oldest:<20} {newest:<20}")
+        print()
+        print(f"{'feed':<50} {'entries':>8}  {'oldest':<20} {'newest':<20}")
+        for path, count, oldest, newest in per_feed:
+            print(f"{path:<50} {count:>8}  {oldest:<20} {newest:<20}")
+        print(totals)
+        for path, error in rejected:
+            print(f"rejected: {path}: {error}")
+        return 0
+    _table("feeds by kind", ("kind", "feeds", "entries", "oldest", "newest"), kinds)
+    _table("feeds", ("feed", "entries", "oldest", "newest"), per_feed)
+    if rejected:
+        _table("rejected files", ("file", "reason"), rejected)
+    print(totals)
     return 0
 
 

@@ -23,11 +23,13 @@ class ConfigError(FeedsError):
 class RecordError(FeedsError):
     """A record file was rejected; names the file, the field and what was expected."""
 
-    def __init__(self, path: str, field: str, reason: str) -> None:
+    def __init__(self, path: str, field: str, reason: str, retry: bool = False) -> None:
         super().__init__(f"{path}: {field}: {reason}")
         self.path = path
         self.field = field
         self.reason = reason
+        # True when the same file may be accepted later (a duplicate, a future date).
+        self.retry = retry
 
 
 class StoreError(FeedsError):

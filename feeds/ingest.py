@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import RecordError
@@ -46,7 +47,7 @@ def scan_seeds(seeds_dir: Path) -> dict[str, os.stat_result]:
     return found
 
 
-def parse_record(name: str, data: bytes, max_bytes: int) -> Record:
+def parse_record(name: str, data: bytes, max_bytes: int, now: datetime | None = None) -> Record:
     """Parse and validate one record file's bytes; raises RecordError."""
     mapping = load_front_matter(data, name, max_bytes)
     record_id = record_id_from_name(name)
@@ -56,18 +57,32 @@ def parse_record(name: str, data: bytes, max_bytes: int) -> Record:
         if not isinstance(source, str) or not source:
             raise RecordError(name, "webUrl", "required; expected an absolute http(s) URL")
         record_id = "u" + hashlib.sha256(source.strip().encode()).hexdigest()[:15]
-    return record_from_mapping(mapping, name, record_id)
+    return record_from_mapping(mapping, name, record_id, now)
+
+
+def _settle_rivals(store: Store, name: str, record: Record) -> set[str]:
+    """Two files with one id or URL: the file name that sorts first wins, whatever came first."""
+    changed: set[str] = set()
+    for other, name_of_field in store.rivals(record, name):
+        reason = f"which has the same {name_of_field} and wins because its name sorts first"
+        if other < name:
+            raise RecordError(name, name_of_field, f"duplicate of {other}, {reason}", retry=True)
+        changed |= store.demote(other, f"{name_of_field}: duplicate of {name}, {reason}")
+    return changed
 
 
 def ingest(store: Store, seeds_dir: Path, max_bytes: int,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
     """Parse new and changed files, drop deleted ones, in one transaction."""
+    now = now or datetime.now(UTC)
     on_disk = scan_seeds(seeds_dir)
     known = store.file_states()
     removed = sorted(set(known) - set(on_disk))
+    retry = store.retry_paths()
     candidates = sorted(
         name for name, st in on_disk.items()
-        if name not in known or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
+        if name not in known or name in retry
+        or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
     )
     changed: set[str] = set()
     errors: list[RecordError] = []
@@ -78,25 +93,27 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
         for done, name in enumerate(candidates, start=1):
             st = on_disk[name]
             try:
-                data = (seeds_dir / name).read_bytes()
+                # Too large: refused from its size alone, without reading it into memory.
+                data = b"" if st.st_size > max_bytes else (seeds_dir / name).read_bytes()
             except OSError as exc:
                 errors.append(RecordError(name, "file", f"cannot be read: {exc.strerror}"))
                 continue
-            state = FileState(st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
-            if name in known and known[name].digest == state.digest:
+            digest = hashlib.sha256(data).hexdigest() if data else f"size:{st.st_size}"
+            state = FileState(st.st_size, st.st_mtime_ns, digest)
+            if name in known and name not in retry and known[name].digest == state.digest:
                 store.touch_file(name, state)
                 touched_only += 1
             else:
                 try:
-                    record = parse_record(name, data, max_bytes)
-                    owner = store.record_path(record.id)
-                    if owner is not None and owner != name:
-                        raise RecordError(
-                            name, "id", f"record id {record.id} is already published by {owner}"
-                        )
+                    if st.st_size > max_bytes:
+                        raise RecordError(name, "file", f"{st.st_size} bytes is over the limit of "
+                                          f"{max_bytes} (max_record_bytes)")
+                    record = parse_record(name, data, max_bytes, now)
+                    changed |= _settle_rivals(store, name, record)
                 except RecordError as error:
                     errors.append(error)
-                    changed |= store.reject_file(name, state, f"{error.field}: {error.reason}")
+                    changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
+                                                 retry=error.retry)
                 else:
                     changed |= store.put_record(name, state, record)
                     ingested += 1

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from feeds import __version__
-from feeds.catalog import FORMATS
+from feeds.catalog import FORMATS, STATIC_DOCUMENTS
 from feeds.config import Settings
-from feeds.render import FORMAT_MODULES
+from feeds.render import FORMAT_MODULES, static
 from feeds.render import html as html_format
 from feeds.render import opml as opml_format
 
@@ -101,6 +101,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     archive_responses = _document_responses(feed_types, settings, feed=True)
     del archive_responses["400"]
     site = _document_responses([_bare(html_format.MEDIA_TYPE)], settings, feed=False)
+    asset = _path_parameter("asset", {"type": "string", "enum": list(STATIC_DOCUMENTS)},
+                            "Style sheet, script, feed stylesheet (XSLT) or icon.")
+    assets = _document_responses(sorted({_bare(static.media_type(name)) for name in STATIC_DOCUMENTS}),
+                                 settings, feed=False)
     outline = _document_responses([_bare(opml_format.MEDIA_TYPE)], settings, feed=False)
     health = {
         "200": {"description": "The store answers.", "content": {JSON: {"schema": {
@@ -126,6 +130,12 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/": get("Index of every feed (HTML)", site),
             "/index.html": get("Index of every feed (HTML)", site),
             "/feeds.opml": get("Every feed as an OPML 2.0 outline", outline),
+            "/{asset}": get("A static asset of the pages", assets, [asset]),
+            "/all/": get("The page of every article (HTML)", site),
+            "/all/index.html": get("The page of every article (HTML)", site),
+            "/{kind}/{slug}/": get("A topic's or provider's page (HTML)", site, [kind, slug]),
+            "/{kind}/{slug}/index.html": get("A topic's or provider's page (HTML)", site,
+                                             [kind, slug]),
             "/feeds/all.{ext}": get("Every article: the newest page", feed_responses, [ext, limit]),
             "/feeds/{kind}/{slug}.{ext}": get("A topic's or provider's newest page", feed_responses,
                                               [kind, slug, ext, limit]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
@@ -11,8 +12,42 @@ from feeds.errors import RecordError
 
 __all__ = ["YAML_LOADER", "load_front_matter", "record_id_from_name"]
 
-# PyYAML's C-accelerated safe loader is several times faster; the pure one is the fallback.
-YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A record has a few hundred nodes; aliases can make a small file expand into billions.
+MAX_NODES = 20_000
+
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader (C-accelerated when available) that refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {str(key)[:40]!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+YAML_LOADER: type[yaml.SafeLoader] = _StrictLoader
+
+
+def _count_nodes(value: Any, budget: int) -> bool:
+    """True when ``value`` has at most ``budget`` nodes, counting shared ones each time."""
+    stack = [value]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 _STABLE_NAME = re.compile(r"^(?:\d+_)?([0-9a-f]{16})\.txt$")
 
@@ -65,4 +100,7 @@ def load_front_matter(data: bytes, path: str, max_bytes: int) -> dict[str, Any]:
         raise RecordError(path, "front matter", "nested too deeply") from None
     if not isinstance(loaded, dict):
         raise RecordError(path, "front matter", "expected a mapping of fields")
+    if not _count_nodes(loaded, MAX_NODES):
+        raise RecordError(path, "front matter", f"more than {MAX_NODES} values (YAML aliases "
+                                                f"expanding?); a record needs a few hundred")
     return loaded

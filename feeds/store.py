@@ -20,18 +20,21 @@ from feeds.slugs import unique_slug
 
 __all__ = ["FeedRow", "FileState", "Store"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL, record_id TEXT, error TEXT
+    digest TEXT NOT NULL, record_id TEXT, error TEXT,
+    -- A rejection that may resolve without the file changing (a duplicate, a future date).
+    retry INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE records (
-    id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL,
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL, url TEXT NOT NULL,
     published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
 );
+CREATE INDEX records_by_url ON records (url);
 -- One row per topic, provider and the site-wide feed; slugs are assigned once and kept.
 CREATE TABLE groups (
     path TEXT PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
@@ -165,25 +168,45 @@ class Store:
             return set()
         return self._remove_record(row[0], path)
 
-    def reject_file(self, path: str, state: FileState, error: str) -> set[str]:
+    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]:
         changed = self.remove_file(path)
         self.db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, NULL, ?)",
-            (path, state.size, state.mtime_ns, state.digest, error),
+            "INSERT INTO files VALUES (?, ?, ?, ?, NULL, ?, ?)",
+            (path, state.size, state.mtime_ns, state.digest, error, int(retry)),
         )
         return changed
+
+    def retry_paths(self) -> set[str]:
+        """Rejected files to parse again even though they did not change."""
+        return {r[0] for r in self.db.execute("SELECT path FROM files WHERE retry = 1")}
+
+    def rivals(self, record: Record, path: str) -> list[tuple[str, str]]:
+        """Other files publishing the same id or URL, as (path, field) sorted by path."""
+        rows = self.db.execute(
+            "SELECT path, CASE WHEN id = ? THEN 'id' ELSE 'webUrl' END FROM records "
+            "WHERE (id = ? OR url = ?) AND path != ? ORDER BY path",
+            (record.id, record.id, record.web_url, path),
+        )
+        return [(other, field) for other, field in rows]
+
+    def demote(self, path: str, error: str) -> set[str]:
+        """Turn a published file into a rejected one (kept for retry); returns changed feeds."""
+        row = self.db.execute(
+            "SELECT size, mtime_ns, digest FROM files WHERE path=?", (path,)
+        ).fetchone()
+        return self.reject_file(path, FileState(*row), error, retry=True)
 
     def put_record(self, path: str, state: FileState, record: Record) -> set[str]:
         """Store ``record`` as the content of ``path``; returns the feeds that changed."""
         changed = self.remove_file(path)
         self.db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL, 0)",
             (path, state.size, state.mtime_ns, state.digest, record.id),
         )
         at = _epoch(record.published_at)
         self.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-            (record.id, path, state.digest, int(record.published), at,
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record.id, path, state.digest, record.web_url, int(record.published), at,
              json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))),
         )
         if record.published:
@@ -254,6 +277,11 @@ class Store:
         if row is None or (row[4] == 0 and row[1] != "all"):
             return None
         return _feed_row(row)
+
+    def group_paths(self, kind: str) -> dict[str, str]:
+        """Feed paths of one kind by key: casefolded topic name or provider domain."""
+        rows = self.db.execute("SELECT key, path FROM groups WHERE kind=?", (kind,))
+        return {key: path for key, path in rows}
 
     def entry_ids(self, feed: str, offset: int, limit: int) -> list[str]:
         """Record ids of ``feed`` oldest first (ties by id), positions ``offset`` to ``+limit``."""

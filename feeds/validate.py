@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,8 @@ MAX_URL = 2_048
 MAX_TOPICS = 100
 MAX_LIST = 100
 MAX_IMAGE_SIDE = 100_000
+# Clocks upstream drift; beyond this a date is an error, retried on later ingests.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def clean_text(text: str) -> str:
@@ -34,13 +36,15 @@ def clean_text(text: str) -> str:
 class _Fields:
     """Typed access to one mapping's fields, raising RecordError with the field's full name."""
 
-    def __init__(self, data: dict[str, Any], path: str, prefix: str = "") -> None:
+    def __init__(self, data: dict[str, Any], path: str, prefix: str = "",
+                 now: datetime | None = None) -> None:
         self.data = data
         self.path = path
         self.prefix = prefix
+        self.now = now
 
-    def fail(self, name: str, reason: str) -> RecordError:
-        return RecordError(self.path, self.prefix + name, reason)
+    def fail(self, name: str, reason: str, retry: bool = False) -> RecordError:
+        return RecordError(self.path, self.prefix + name, reason, retry)
 
     def text(self, name: str, *, required: bool, limit: int = MAX_TEXT) -> str | None:
         value = self.data.get(name)
@@ -106,6 +110,9 @@ class _Fields:
         moment = value.astimezone(UTC).replace(microsecond=0)
         if moment.year < 1970:
             raise self.fail(name, "dates before 1970 are not accepted")
+        if self.now is not None and moment > self.now + FUTURE_TOLERANCE:
+            raise self.fail(name, f"in the future ({moment:%Y-%m-%dT%H:%M:%SZ}); the record is "
+                                  f"published once that date is near", retry=True)
         return moment
 
     def boolean(self, name: str) -> bool:
@@ -126,7 +133,7 @@ class _Fields:
         for index, item in enumerate(value):
             if not isinstance(item, dict):
                 raise self.fail(f"{name}[{index}]", f"expected a mapping, got {_kind(item)}")
-            items.append(_Fields(item, self.path, f"{self.prefix}{name}[{index}]."))
+            items.append(_Fields(item, self.path, f"{self.prefix}{name}[{index}].", self.now))
         return items
 
     def mapping(self, name: str, *, required: bool) -> _Fields | None:
@@ -137,7 +144,7 @@ class _Fields:
             return None
         if not isinstance(value, dict):
             raise self.fail(name, f"expected a mapping, got {_kind(value)}")
-        return _Fields(value, self.path, f"{self.prefix}{name}.")
+        return _Fields(value, self.path, f"{self.prefix}{name}.", self.now)
 
 
 def check_url(url: str, fail: Any, name: str) -> str:
@@ -225,10 +232,14 @@ def _related(fields: _Fields) -> tuple[Related, ...]:
     return tuple(related)
 
 
-def record_from_mapping(data: dict[str, Any], path: str, record_id: str) -> Record:
-    """Validate and normalise one record; raises RecordError naming the first bad field."""
+def record_from_mapping(data: dict[str, Any], path: str, record_id: str,
+                        now: datetime | None = None) -> Record:
+    """Validate and normalise one record; raises RecordError naming the first bad field.
+
+    With ``now``, dates more than a day ahead of it are refused (and retried later).
+    """
     # ``secured`` is never read here: it is not needed to publish, so it never leaves the file.
-    fields = _Fields(data, path)
+    fields = _Fields(data, path, now=now)
     title = fields.text("title", required=True, limit=MAX_TITLE)
     web_url = fields.url("webUrl", required=True)
     published_at = fields.moment("publishedDateTime", required=True)

@@ -85,12 +85,15 @@ def walk(fetch: Callable[[str], bytes], current_url: str, fmt: str) -> list[tupl
 def expected_feeds(store: Store, seeds: Path, id_prefix: str) -> dict[str, list[str]]:
     """Each feed's published entry ids newest first, worked out from the record files themselves.
 
-    Only the slug of each group comes from the store (slugs are assigned once, first come).
+    Only the slug of each group and which files ingest refused come from the store.
     """
     paths = {(kind, key): path for path, kind, key in
              store.db.execute("SELECT path, kind, key FROM groups")}
     members: dict[str, list[tuple[int, str]]] = {}
+    rejected = {path for path, _ in store.rejected()}  # e.g. a second file with the same URL
     for file in sorted(seeds.glob("*.txt")):
+        if file.name in rejected:
+            continue
         record = parse_record(file.name, file.read_bytes(), 1_000_000)
         if not record.published:
             continue

@@ -50,7 +50,7 @@ def test_app_200_then_304_with_if_none_match(client: TestClient) -> None:
     assert second.status_code == 304
     assert second.content == b""
     assert second.headers["etag"] == etag
-    assert second.headers["vary"] == "Accept-Encoding"
+    assert second.headers["vary"] == first.headers["vary"] == "Accept, Accept-Encoding"
     assert second.headers["cache-control"] == first.headers["cache-control"]
     assert "content-encoding" not in second.headers
     assert client.get(FEED, headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
@@ -122,7 +122,8 @@ def test_app_compressed_bodies_decompress_to_the_identity_bytes(client: TestClie
     headers, body = _raw(client, FEED, coding)
     assert "content-encoding" not in identity_headers
     assert headers["content-encoding"] == coding
-    assert headers["vary"] == identity_headers["vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in headers["vary"]
+    assert headers["vary"] == identity_headers["vary"]
     assert headers["etag"] != identity_headers["etag"]
     assert len(body) < len(identity)
     assert (gzip.decompress(body) if coding == "gzip" else brotli.decompress(body)) == identity

@@ -33,7 +33,7 @@ def test_cli_build_then_check(settings: Settings, capsys: pytest.CaptureFixture[
     output = settings.output_dir
     args = [*_args(settings), "--output", str(output), "--base-url", "https://cdn.example/"]
     assert main(["build", *args]) == 0
-    assert "build: 35 files" in capsys.readouterr().out
+    assert "build: 50 files" in capsys.readouterr().out
     assert b"https://cdn.example/feeds/all.atom" in (output / "feeds" / "all.atom").read_bytes()
     assert main(["check", str(output), *_args(settings)]) == 0
 
@@ -65,3 +65,57 @@ def test_cli_runs_as_python_module(settings: Settings) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ingest: 9 files seen")
+
+
+def test_cli_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code in ("0  success", "1  check found problems", "2  bad usage", "3  the store"):
+        assert code in out
+
+
+def _with_rejected_file(settings: Settings) -> None:
+    (settings.seeds_dir / "200_0123456789abcdef.txt").write_text(
+        "---\ntitle: Broken\nwebUrl: nope\n---\n", encoding="utf-8")
+
+
+def test_cli_stats_prints_kinds_feeds_dates_and_rejected_files(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _with_rejected_file(settings)
+    assert main(["ingest", "--quiet", *_args(settings)]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--store", str(settings.store_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["kind", "feeds", "entries", "oldest", "newest"]
+    assert lines[1].split() == ["all", "1", "7", "2021-05-21T18:09:00Z", "2024-06-12T16:20:00Z"]
+    assert lines[3].split()[:3] == ["topics", "6", "21"]
+    assert "topics/cybersecurity 1 2023-03-14T09:00:00Z 2023-03-14T09:00:00Z" in [
+        " ".join(line.split()) for line in lines]
+    assert lines[-2] == "11 feeds, 7 published of 9 records, 1 rejected files"
+    assert lines[-1] == ("rejected: 200_0123456789abcdef.txt: webUrl: expected an absolute "
+                         "http(s) URL")
+
+
+def test_cli_on_a_terminal_ends_with_summary_tables(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_rejected_file(settings)
+    monkeypatch.setattr("feeds.cli._plain", lambda quiet: quiet)
+    assert main(["ingest", *_args(settings)]) == 0
+    out = capsys.readouterr().out
+    assert "files seen" in out and "ingest: 10 files" not in out
+    assert main(["stats", "--store", str(settings.store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "feeds by kind" in out and "rejected files" in out and "200_0123456789abcdef.txt" in out
+    assert main(["ingest", "--quiet", *_args(settings)]) == 0
+    assert capsys.readouterr().out.startswith("ingest: 10 files seen")
+
+
+def test_cli_stats_without_a_store_says_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--store", str(tmp_path / "none.sqlite3")]) == 3
+    assert "run `feeds ingest` first" in capsys.readouterr().err

@@ -97,9 +97,47 @@ def test_ingest_rejects_a_second_file_with_the_same_id(store: Store, settings: S
 def test_ingest_gives_topics_that_slugify_alike_their_own_feeds(store: Store, settings: Settings) -> None:
     for number, topic in (("01", "AI & ML"), ("02", "AI ML")):
         source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt")).read_text(encoding="utf-8")
-        text = source.replace("  - Cybersecurity\n", f"  - {topic}\n")
+        text = source.replace("  - Cybersecurity\n", f"  - {topic}\n").replace(
+            "record-high", f"record-high-{number}")
         (settings.seeds_dir / f"5{number}_5be20d8f93c1a6{number}.txt").write_text(text, encoding="utf-8")
     _ingest(store, settings)
     paths = {feed.path: feed.name for feed in store.feeds() if feed.path.startswith("topics/ai-ml")}
     assert sorted(paths.values()) == ["AI & ML", "AI ML"]
     assert "topics/ai-ml" in paths
+
+
+def test_ingest_same_url_first_name_wins_whatever_arrives_first(store: Store, settings: Settings) -> None:
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    later = settings.seeds_dir / "000_00000000000000ff.txt"  # sorts before the original
+    _ingest(store, settings)
+    later.write_bytes(source.read_bytes())
+    report = _ingest(store, settings)
+    assert "00000000000000ff" in store.published_ids()
+    assert "5be20d8f93c1a647" not in store.published_ids()
+    assert (source.name, "webUrl: duplicate of 000_00000000000000ff.txt, which has the same webUrl "
+            "and wins because its name sorts first") in store.rejected()
+    assert report.ingested == 1
+    later.unlink()
+    _ingest(store, settings)
+    assert "5be20d8f93c1a647" in store.published_ids()
+    assert store.rejected() == []
+
+
+def test_ingest_future_date_is_rejected_then_retried(store: Store, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    path = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    _edit(path, "2023-03-14T09:00:00Z", "2030-01-01T00:00:00Z")
+    report = ingest(store, settings.seeds_dir, settings.max_record_bytes)
+    assert [e.field for e in report.errors] == ["publishedDateTime"]
+    assert "in the future" in report.errors[0].reason
+    later = ingest(store, settings.seeds_dir, settings.max_record_bytes,
+                   now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert later.ingested == 1 and "5be20d8f93c1a647" in store.published_ids()
+
+
+def test_ingest_refuses_oversized_file_without_reading_it(store: Store, settings: Settings) -> None:
+    (settings.seeds_dir / "900_00000000000000bb.txt").write_bytes(b"x" * 2_000)
+    report = ingest(store, settings.seeds_dir, 1_000)
+    (error,) = [e for e in report.errors if e.path == "900_00000000000000bb.txt"]
+    assert "over the limit of 1000" in error.reason

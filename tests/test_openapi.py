@@ -39,7 +39,7 @@ def test_openapi_served_and_describes_every_document(settings: Settings) -> None
         template: _matcher(template, item.get("get", {}).get("parameters", []))
         for template, item in spec["paths"].items()
     }
-    served += ["/", "/healthz", "/openapi.json"]
+    served += ["/", "/all/", "/topics/ai/", "/healthz", "/openapi.json"]
     assert any("/archive/" in path for path in served)
     for path in served:
         matching = [t for t, m in matchers.items() if m.match(path)]

@@ -46,3 +46,22 @@ def test_record_id_from_name_takes_the_hex_key() -> None:
     assert record_id_from_name("000_db6714534f1f249c.txt") == "db6714534f1f249c"
     assert record_id_from_name("db6714534f1f249c.txt") == "db6714534f1f249c"
     assert record_id_from_name("notes.txt") is None
+
+
+def test_parse_rejects_duplicate_keys() -> None:
+    with pytest.raises(RecordError, match="duplicate key 'title'"):
+        load_front_matter(b"---\ntitle: a\ntitle: b\n---\n", "dup.txt", LIMIT)
+
+
+def test_parse_rejects_alias_bombs() -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 7):
+        prev = chr(ord("a") + n - 1)
+        levels.append(f"{chr(ord('a') + n)}: &{chr(ord('a') + n)} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    with pytest.raises(RecordError, match="more than 20000 values"):
+        load_front_matter(("---\n" + "\n".join(levels) + "\n---\n").encode(), "bomb.txt", LIMIT)
+
+
+def test_parse_rejects_deep_nesting() -> None:
+    with pytest.raises(RecordError, match="front matter"):
+        load_front_matter(b"---\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n---\n", "deep.txt", LIMIT)

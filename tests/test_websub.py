@@ -23,8 +23,8 @@ from tests.archive_walk import read_page
 
 NEW_RECORD = """---
 title: "A short note with no topics"
-publishedDateTime: 2030-01-01T08:00:00Z
-webUrl: "https://www.statnews.com/2030/01/01/short-note/"
+publishedDateTime: 2025-01-01T08:00:00Z
+webUrl: "https://www.statnews.com/2025/01/01/short-note/"
 published: true
 provider:
   name: STAT

@@ -1,4 +1,4 @@
-"""Render public documents: feeds assembled from cached entry fragments, OPML, the index."""
+"""Render public documents: feeds assembled from cached entry fragments, OPML, HTML pages, assets."""
 
 from __future__ import annotations
 
@@ -12,24 +12,31 @@ from types import ModuleType
 from feeds.catalog import (
     FORMATS,
     SITE_DOCUMENTS,
+    STATIC_DOCUMENTS,
     FeedPage,
     feed_document_path,
+    feed_page_path,
     newest_page,
     page,
     pages,
     parse_feed_document_path,
+    parse_feed_page_path,
+    relative_root,
 )
 from feeds.config import Settings
-from feeds.render import atom, html, jsonfeed, opml, rss
+from feeds.model import Record
+from feeds.render import atom, html, jsonfeed, opml, rss, static
 from feeds.render.common import FeedHead
 from feeds.store import ALL_FEED, FeedRow, Store
 
 __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 FORMAT_MODULES: dict[str, ModuleType] = {"atom": atom, "rss": rss, "json": jsonfeed}
+# Formats a browser may open directly: they reference the feed stylesheet for a readable view.
+STYLED_FORMATS = ("atom", "rss")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -63,6 +70,11 @@ class Renderer:
         self.settings = settings
         # A snapshot of the catalogue: versions are looked up per request, so keep them in memory.
         self.feeds: dict[str, FeedRow] = {feed.path: feed for feed in store.feeds()}
+        # Slugs never change once assigned, so these links are stable for a page's version.
+        self.topic_paths = {k: p for k, p in store.group_paths("topics").items() if p in self.feeds}
+        self.provider_paths = {
+            k: p for k, p in store.group_paths("providers").items() if p in self.feeds
+        }
         self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
         self.global_key = (
             RENDERER_VERSION + ":"
@@ -81,8 +93,14 @@ class Renderer:
             if feed is None or page(feed, number, self.settings) is None:
                 return None
             return f"{self.global_key}:{feed.version}:{feed.count}"
+        page_of = parse_feed_page_path(path)
+        if page_of is not None:
+            feed = self.feeds.get(page_of)
+            return None if feed is None else f"{self.global_key}:{feed.version}:{feed.count}:page"
         if path in SITE_DOCUMENTS:
             return self.site_version
+        if path in STATIC_DOCUMENTS:
+            return static.asset_version(path)
         return None
 
     @cached_property
@@ -96,7 +114,9 @@ class Renderer:
     def document_paths(self) -> Iterator[str]:
         """Every public document's path, site pages first."""
         yield from SITE_DOCUMENTS
+        yield from STATIC_DOCUMENTS
         for feed in self.feeds.values():
+            yield feed_page_path(feed.path)
             for feed_page in pages(feed, self.settings):
                 for fmt in FORMATS:
                     yield feed_document_path(feed.path, fmt, feed_page.number)
@@ -117,10 +137,16 @@ class Renderer:
             return None if found is None else self.feed_document(found, fmt)
         if limit is not None:
             return None
+        page_of = parse_feed_page_path(path)
+        if page_of is not None:
+            feed = self.feeds.get(page_of)
+            return None if feed is None else self.feed_page(feed)
         if path == "index.html":
             return self.index()
         if path == "feeds.opml":
             return self.opml()
+        if path in STATIC_DOCUMENTS:
+            return Document(path, static.asset(path), static.media_type(path), None)
         return None
 
     def feed_document(self, feed_page: FeedPage, fmt: str) -> Document:
@@ -169,11 +195,12 @@ class Renderer:
         current = url(feed_document_path(feed.path, fmt))
         title, subtitle = self.describe(feed)
         number = feed_page.number if feed_page else None
+        self_path = feed_document_path(feed.path, fmt, number)
         limited = feed_page is not None and feed_page.limited
         newest_archive = feed_page.archive_pages if feed_page and not limited else 0
         prev_number = (number - 1 if number else newest_archive) or None
         next_number = number + 1 if number and number < newest_archive else None
-        self_url = url(feed_document_path(feed.path, fmt, number))
+        self_url = url(self_path)
         if feed_page is not None and limited:
             self_url += f"?limit={feed_page.limit}"
         return FeedHead(
@@ -181,7 +208,7 @@ class Renderer:
             title=title if number is None else f"{title} (archive page {number})",
             subtitle=subtitle,
             self_url=self_url,
-            site_url=self.settings.base_url,
+            site_url=self.page_url(feed.path),
             updated=updated,
             hubs=self.settings.hubs if number is None and not limited else (),
             current_url=current if number is not None else None,
@@ -190,7 +217,14 @@ class Renderer:
             next_archive_url=url(feed_document_path(feed.path, fmt, next_number))
             if next_number else None,
             is_archive=number is not None,
+            # Relative, so the stylesheet is always same-origin with the feed (browsers refuse
+            # a cross-origin XSLT) wherever the files are served from, whatever base_url says.
+            stylesheet_url=relative_root(self_path) + "feed.xsl" if fmt in STYLED_FORMATS else None,
         )
+
+    def page_url(self, feed_path: str) -> str:
+        """The absolute URL of a feed's HTML page: ``topics/ai`` → ``<base_url>topics/ai/``."""
+        return self.settings.url(feed_path + "/")
 
     def describe(self, feed: FeedRow) -> tuple[str, str]:
         """A feed's title and subtitle."""
@@ -201,29 +235,54 @@ class Renderer:
             return f"{site}: {feed.name}", f"The latest articles about {feed.name}."
         return f"{site}: {feed.name}", f"The latest articles from {feed.name}."
 
-    def _feed_links(self) -> list[tuple[FeedRow, html.FeedLinks]]:
-        links = []
-        for feed in self.feeds.values():
-            title, _ = self.describe(feed)
-            urls = {fmt: self.settings.url(feed_document_path(feed.path, fmt)) for fmt in FORMATS}
-            name = "All articles" if feed.path == ALL_FEED else feed.name
-            links.append((feed, html.FeedLinks(feed.path, feed.kind, title, name, feed.count, urls)))
-        return links
+    def _feed_links(self, feed: FeedRow, newest: Record | None = None) -> html.FeedLinks:
+        title, subtitle = self.describe(feed)
+        urls = {fmt: self.settings.url(feed_document_path(feed.path, fmt)) for fmt in FORMATS}
+        name = "All articles" if feed.path == ALL_FEED else feed.name
+        return html.FeedLinks(feed.path, feed.kind, title, subtitle, name, feed.count, urls,
+                              newest)
+
+    def newest_records(self) -> dict[str, Record]:
+        """Each feed's newest record, for the headlines on the index."""
+        newest_ids = {
+            feed.path: ids[0]
+            for feed in self.feeds.values()
+            if (ids := self.store.entry_ids(feed.path, feed.count - 1, 1))
+        }
+        records = {r.id: r for r in self.store.records(sorted(set(newest_ids.values())))}
+        return {path: records[record_id] for path, record_id in newest_ids.items()}
+
+    def site(self, path: str) -> html.Site:
+        settings = self.settings
+        return html.Site(settings.site_title, settings.site_description, relative_root(path),
+                         settings.url("feeds.opml"))
 
     def index(self) -> Document:
-        links = self._feed_links()
-        body = html.index(
-            self.settings.site_title, self.settings.site_description, [lk for _, lk in links],
-            self.settings.url("feeds.opml"),
+        newest = self.newest_records()
+        links = [self._feed_links(feed, newest.get(feed.path)) for feed in self.feeds.values()]
+        body = html.index(self.site("index.html"), links)
+        return Document("index.html", body, html.MEDIA_TYPE, _newest(self.feeds.values()))
+
+    def feed_page(self, feed: FeedRow) -> Document:
+        """A feed's HTML page: its newest entries, as the current feed document holds them."""
+        limit = self.settings.items_per_feed
+        ids = self.store.entry_ids(feed.path, max(0, feed.count - limit), limit)
+        ids.reverse()  # newest first
+        entries = [self._entry_view(record) for record in self.store.records(ids)]
+        path = feed_page_path(feed.path)
+        body = html.feed_page(self.site(path), self._feed_links(feed), entries)
+        return Document(path, body, html.MEDIA_TYPE, feed.newest)
+
+    def _entry_view(self, record: Record) -> html.EntryView:
+        topics = tuple(
+            (topic, self.topic_paths.get(topic.casefold())) for topic in record.topics
         )
-        return Document("index.html", body, html.MEDIA_TYPE, _newest(f for f, _ in links))
+        return html.EntryView(record, topics, self.provider_paths.get(record.provider.domain))
 
     def opml(self) -> Document:
-        links = self._feed_links()
-        heads = [
-            (self.head(feed, "atom", None, feed.newest or _EPOCH), feed.kind) for feed, _ in links
-        ]
-        newest = _newest(f for f, _ in links)
+        feeds = self.feeds.values()
+        heads = [(self.head(feed, "atom", None, feed.newest or _EPOCH), feed.kind) for feed in feeds]
+        newest = _newest(feeds)
         body = opml.document(self.settings.site_title, newest, heads)
         return Document("feeds.opml", body, opml.MEDIA_TYPE, newest)
 

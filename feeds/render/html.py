@@ -3,48 +3,90 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-__all__ = ["MEDIA_TYPE", "FeedLinks", "index"]
+from feeds.model import Record
+
+__all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "feed_page", "index"]
 
 MEDIA_TYPE = "text/html; charset=utf-8"
+# Also the order of the index's sections.
+KIND_HEADINGS = {"all": "Everything", "topics": "Topics", "providers": "Providers"}
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every page shares. ``root`` is the relative URL back to the site root (``../../``)."""
+
+    title: str
+    description: str
+    root: str
+    opml_url: str
 
 
 @dataclass(frozen=True)
 class FeedLinks:
-    """A feed as a page lists it."""
+    """A feed as a page lists it: names, size, subscription URLs and its newest record."""
 
     path: str
     kind: str
     title: str
+    subtitle: str
     name: str
     count: int
     urls: dict[str, str]
+    newest: Record | None = None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """A record on a feed page, with the feed paths of its topics and provider (None: no page)."""
+
+    record: Record
+    topics: tuple[tuple[str, str | None], ...]
+    provider_path: str | None
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("feeds", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["day"] = _day
+    env.filters["iso"] = _iso
+    return env
 
 
 def render_template(name: str, **context: Any) -> bytes:
     return _environment().get_template(name).render(**context).encode()
 
 
-def index(site_title: str, description: str, feeds: list[FeedLinks], opml_url: str) -> bytes:
-    """The site's front page: every feed, its entry count and its links, with autodiscovery."""
-    by_kind: dict[str, list[FeedLinks]] = {}
+def index(site: Site, feeds: list[FeedLinks]) -> bytes:
+    """The site's front page: every feed with its size, newest headline and links, filterable."""
+    by_kind: dict[str, list[FeedLinks]] = {kind: [] for kind in KIND_HEADINGS}
     for feed in feeds:
         by_kind.setdefault(feed.kind, []).append(feed)
-    return render_template(
-        "index.html", site_title=site_title, description=description, by_kind=by_kind,
-        main=by_kind.get("all", [None])[0], opml_url=opml_url,
-    )
+    by_kind = {kind: group for kind, group in by_kind.items() if group}
+    main = by_kind.get("all", [None])[0]
+    return render_template("index.html", site=site, by_kind=by_kind, headings=KIND_HEADINGS,
+                           main=main, total=len(feeds))
+
+
+def feed_page(site: Site, feed: FeedLinks, entries: list[EntryView]) -> bytes:
+    """One feed's page: its newest entries, subscription links and autodiscovery."""
+    return render_template("feed.html", site=site, feed=feed, entries=entries, headings=KIND_HEADINGS)

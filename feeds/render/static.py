@@ -1,0 +1,33 @@
+"""Static assets shipped in ``feeds/static/``: the site's CSS and script, the feed stylesheet, the icon."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib.resources import files
+from pathlib import PurePosixPath
+
+__all__ = ["MEDIA_TYPES", "asset", "asset_version", "media_type"]
+
+MEDIA_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    # Chromium applies an xml-stylesheet only from an XML media type; text/xsl is the one
+    # browsers and static hosts (nginx, Apache mime.types) agree on.
+    ".xsl": "text/xsl; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+@cache
+def asset(name: str) -> bytes:
+    """The bytes of the packaged asset ``name`` (read once: package data does not change)."""
+    return files("feeds").joinpath("static", name).read_bytes()
+
+
+def asset_version(name: str) -> str:
+    return "static:" + hashlib.sha256(asset(name)).hexdigest()[:16]
+
+
+def media_type(name: str) -> str:
+    return MEDIA_TYPES[PurePosixPath(name).suffix]
