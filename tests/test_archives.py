@@ -17,6 +17,7 @@ from feeds.ingest import ingest
 from feeds.render import Renderer
 from feeds.store import Store
 from tests.archive_walk import expected_feeds, walk
+from tests.helpers import NEW_RECORD
 
 
 def _check_feed(settings: Settings, renderer: Renderer, feed: str, expected: list[str]) -> None:
@@ -45,18 +46,6 @@ def _numbers(renderer: Renderer, feed: str) -> Iterator[int]:
     for path in renderer.document_paths():
         if path.startswith(f"feeds/{feed}/archive/") and path.endswith(".atom"):
             yield int(path.rsplit("/", 1)[1].split(".")[0])
-
-
-NEWER = """---
-title: "Newer than every sample record"
-publishedDateTime: 2025-03-14T09:00:00Z
-webUrl: "https://www.statnews.com/2025/03/14/newer/"
-published: true
-provider:
-  name: STAT
-  domain: statnews.com
----
-"""
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +113,7 @@ def test_full_archive_pages_never_change_when_newer_entries_arrive(
     before = Renderer(store, small)
     old = {n: before.render(f"feeds/all/archive/{n}.atom") for n in (1, 2, 3)}
     assert old[3] is not None and not old[3].immutable
-    (seeds_dir / "100_0123456789abcdef.txt").write_text(NEWER, encoding="utf-8")
+    (seeds_dir / "100_0123456789abcdef.txt").write_text(NEW_RECORD, encoding="utf-8")
     report = ingest(store, seeds_dir, small.max_record_bytes)
     assert "all" in report.changed_feeds
     after = Renderer(store, small)

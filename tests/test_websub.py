@@ -20,17 +20,7 @@ from feeds.cli import main
 from feeds.config import Settings
 from feeds.websub import Notification, Notifier, notifications, retry_delay, should_retry
 from tests.archive_walk import read_page
-
-NEW_RECORD = """---
-title: "A short note with no topics"
-publishedDateTime: 2025-01-01T08:00:00Z
-webUrl: "https://www.statnews.com/2025/01/01/short-note/"
-published: true
-provider:
-  name: STAT
-  domain: statnews.com
----
-"""
+from tests.helpers import NEW_RECORD
 
 
 class Hub(ThreadingHTTPServer):
