@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from feeds.cache import DocumentCache, Representations
+from feeds.access_log import AccessLogMiddleware
+from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
+from feeds.catalog import parse_feed_document_path
 from feeds.config import Settings
-from feeds.http import cache_control, choose_encoding, encoded_etag, http_date, is_not_modified
+from feeds.http import (
+    cache_control,
+    choose_encoding,
+    encoded_etag,
+    is_not_modified,
+    link_header,
+    parse_limit,
+)
 from feeds.ingest import IngestReport, ingest
 from feeds.negotiation import feed_media_type, varies_by_accept
+from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.store import Store
+from feeds.websub import Notifier, notifications
 
 __all__ = ["Publisher", "create_app"]
 
@@ -27,103 +40,185 @@ log = logging.getLogger("feeds")
 
 @dataclass
 class Publisher:
-    """The server's state: the store, the current catalogue snapshot and the document cache."""
+    """The server's state: the store, the current catalogue snapshot and the document caches."""
 
     settings: Settings
     store: Store
     renderer: Renderer
     cache: DocumentCache
+    validators: ValidatorIndex
+    notifier: Notifier = field(default_factory=Notifier)
 
     @classmethod
-    def open(cls, settings: Settings) -> Publisher:
+    def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
         store = Store.open(settings.store_path)
         return cls(settings, store, Renderer(store, settings),
-                   DocumentCache(settings.cache_mb * 1024 * 1024))
+                   DocumentCache(settings.cache_mb * 1024 * 1024),
+                   ValidatorIndex(settings.etag_index_entries),
+                   notifier or Notifier())
 
     def ingest(self) -> IngestReport:
-        """Ingest the seeds and, if anything changed, switch to a new catalogue snapshot."""
+        """Ingest the seeds and, if anything changed, switch to a new catalogue and tell the hubs."""
         report = ingest(self.store, self.settings.seeds_dir, self.settings.max_record_bytes)
         for error in report.errors:
             log.warning("rejected %s", error)
         if report.changed_feeds or report.removed:
             self.renderer = Renderer(self.store, self.settings)
+        self.announce(report.changed_feeds)
         return report
 
-    def representations(self, path: str) -> Representations | None:
-        renderer = self.renderer
-        version = renderer.version(path)
+    def announce(self, feeds: Iterable[str]) -> None:
+        """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
+        self.notifier.submit(notifications(self.settings, feeds))
+
+    def validators_of(self, path: str, limit: int | None) -> Validators | None:
+        """The validators of a document, from the index when its version is current (no render)."""
+        version = self.renderer.version(path)
         if version is None:
             return None
-        item = self.cache.get(path, version)
+        key = _key(path, limit)
+        found = self.validators.get(key, version)
+        if found is not None:
+            return found
+        item = self._render(path, limit, version)
+        return None if item is None else item.validators
+
+    def body(self, path: str, limit: int | None, validators: Validators, coding: str) -> bytes:
+        """The bytes of a document in ``coding``, rendering it again if its body was evicted."""
+        item = self.cache.get(_key(path, limit), validators.version)
         if item is None:
-            document = renderer.render(path)
-            if document is None:
-                return None
-            item = Representations.of(document, version)
-            self.cache.put(path, item)
+            item = self._render(path, limit, validators.version)
+            assert item is not None, path  # the version was current a moment ago
+        return item.body(coding)
+
+    def _render(self, path: str, limit: int | None, version: str) -> Representations | None:
+        document = self.renderer.render(path, limit)
+        if document is None:
+            return None
+        item = Representations.of(document, version)
+        key = _key(path, limit)
+        self.cache.put(key, item)
+        self.validators.put(key, item.validators)
         return item
 
 
+def _key(path: str, limit: int | None) -> str:
+    return path if limit is None else f"{path}?limit={limit}"
+
+
 def _document_path(request: Request) -> str:
-    path = request.url.path.lstrip("/")
+    # The scope's path, not request.url: building a URL object per request is measurable.
+    path: str = request.scope["path"].lstrip("/")
     # A directory URL such as /topics/ai/ is its index.html, as static hosts serve it.
     return path + "index.html" if not path or path.endswith("/") else path
 
 
-def _respond(publisher: Publisher, request: Request) -> Response:
-    settings = publisher.settings
-    item = publisher.representations(_document_path(request))
-    if item is None:
-        return PlainTextResponse(
-            f"Not found: {request.url.path}. The list of feeds is at {settings.base_url}",
-            status_code=404,
-        )
-    document = item.document
-    coding = choose_encoding(request.headers.get("accept-encoding"), item.codings)
-    etag = encoded_etag(document.etag, coding)
-    max_age = settings.archive_max_age if document.immutable else settings.max_age
+def _limit(request: Request, path: str, maximum: int) -> int | None:
+    """The ``limit`` query parameter; raises ValueError when it is bad or names no feed."""
+    if not request.scope.get("query_string"):
+        return None
+    limit = parse_limit(request.query_params.getlist("limit"), maximum)
+    parsed = parse_feed_document_path(path)
+    if limit is not None and (parsed is None or parsed[1] is not None):
+        raise ValueError("limit: only a feed's current document (not an archive page) takes ?limit=N")
+    return limit
+
+
+def _headers(settings: Settings, validators: Validators, etag: str, feed: bool) -> dict[str, str]:
+    """Headers sent alike with 200, 304 and HEAD (RFC 9110 section 15.4.5)."""
+    immutable = validators.immutable
     headers = {
         "ETag": etag,
-        "Cache-Control": cache_control(max_age, settings.stale_while_revalidate,
-                                       document.immutable),
-        "Vary": "Accept, Accept-Encoding" if varies_by_accept(document.media_type)
+        "Cache-Control": cache_control(settings.archive_max_age if immutable else settings.max_age,
+                                       settings.stale_while_revalidate, immutable),
+        "Vary": "Accept, Accept-Encoding" if varies_by_accept(validators.media_type)
         else "Accept-Encoding",
-        "Access-Control-Allow-Origin": "*",
     }
-    if document.last_modified is not None:
-        headers["Last-Modified"] = http_date(document.last_modified)
-    if is_not_modified(etag, document.last_modified, request.headers):
+    if validators.http_last_modified is not None:
+        headers["Last-Modified"] = validators.http_last_modified
+    if feed:
+        # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
+        headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Expose-Headers"] = "ETag, Link"
+    if validators.links:
+        headers["Link"] = link_header(validators.links)
+    return headers
+
+
+def _respond(publisher: Publisher, request: Request) -> Response:
+    settings = publisher.settings
+    path = _document_path(request)
+    try:
+        limit = _limit(request, path, settings.max_limit)
+    except ValueError as exc:
+        return PlainTextResponse(f"Bad request: {exc}", status_code=400)
+    validators = publisher.validators_of(path, limit)
+    if validators is None:
+        return PlainTextResponse(
+            f"Not found: {request.scope['path']}. The list of feeds is at {settings.base_url}",
+            status_code=404,
+        )
+    coding = choose_encoding(request.headers.get("accept-encoding"), validators.codings)
+    etag = encoded_etag(validators.etag, coding)
+    headers = _headers(settings, validators, etag, path.startswith("feeds/"))
+    if is_not_modified(etag, validators.last_modified, request.headers):
         return Response(status_code=304, headers=headers)
     if coding != "identity":
         headers["Content-Encoding"] = coding
-    media_type = feed_media_type(document.media_type, request.headers.get("accept"))
-    return Response(item.body(coding), headers=headers, media_type=media_type)
+    media_type = feed_media_type(validators.media_type, request.headers.get("accept"))
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(validators.length(coding))
+        return Response(b"", headers=headers, media_type=media_type)
+    body = publisher.body(path, limit, validators, coding)
+    return Response(body, headers=headers, media_type=media_type)
 
 
-def create_app(settings: Settings, *, ingest_on_start: bool = True) -> Starlette:
-    """An ASGI app serving the settings' store; ingests the seeds at start-up by default."""
-    publisher = Publisher.open(settings)
+def create_app(settings: Settings, *, ingest_on_start: bool = True,
+               notifier: Notifier | None = None, changed: Iterable[str] = ()) -> Starlette:
+    """An ASGI app serving the settings' store; ingests the seeds at start-up by default.
+
+    ``changed`` names feeds changed by an ingest made before the app, to announce to the hubs.
+    """
+    publisher = Publisher.open(settings, notifier)
+    announced_first = frozenset(changed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        publisher.announce(announced_first)
         if ingest_on_start:
             report = publisher.ingest()
             log.info("ingest: %s", report.summary())
-        yield
-        publisher.store.close()
+        try:
+            yield
+        finally:
+            publisher.notifier.close()
+            publisher.store.close()
 
     async def document(request: Request) -> Response:
         return _respond(publisher, request)
 
     async def healthz(request: Request) -> Response:
-        counts = publisher.store.counts()
-        return JSONResponse({"status": "ok", "feeds": len(publisher.renderer.feeds), **counts})
+        no_store = {"Cache-Control": "no-store"}
+        try:
+            counts = publisher.store.counts()
+        except sqlite3.Error as exc:
+            return JSONResponse({"status": "unavailable", "error": f"store {settings.store_path}: {exc}"},
+                                status_code=503, headers=no_store)
+        return JSONResponse({"status": "ok", "feeds": len(publisher.renderer.feeds), **counts},
+                            headers=no_store)
+
+    description = openapi_document(settings)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(description)
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/openapi.json", openapi, methods=["GET", "HEAD"]),
             Route("/{path:path}", document, methods=["GET", "HEAD"]),
         ],
+        middleware=[Middleware(AccessLogMiddleware)] if settings.access_log else [],
         lifespan=lifespan,
     )
     app.state.publisher = publisher

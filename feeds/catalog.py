@@ -16,6 +16,8 @@ __all__ = [
     "FeedPage",
     "feed_document_path",
     "feed_page_path",
+    "newest_page",
+    "page",
     "pages",
     "parse_feed_document_path",
     "parse_feed_page_path",
@@ -48,6 +50,8 @@ class FeedPage:
     limit: int
     archive_pages: int
     full: bool
+    # A ``?limit=N`` view of the current page: the newest ``limit`` entries, outside the archive chain.
+    limited: bool = False
 
     @property
     def is_archive(self) -> bool:
@@ -72,6 +76,12 @@ def page(feed: FeedRow, number: int | None, settings: Settings) -> FeedPage | No
     offset = (number - 1) * settings.archive_page_size
     limit = min(settings.archive_page_size, archived - offset)
     return FeedPage(feed, number, offset, limit, total, limit == settings.archive_page_size)
+
+
+def newest_page(feed: FeedRow, limit: int, settings: Settings) -> FeedPage:
+    """The newest ``limit`` entries of ``feed``: the slice a ``?limit=N`` request names."""
+    return FeedPage(feed, None, max(0, feed.count - limit), limit,
+                    archive_pages(feed.count, settings), False, limited=True)
 
 
 def pages(feed: FeedRow, settings: Settings) -> Iterator[FeedPage]:

@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 ``check`` found problems; 2 bad usage or configuration;
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -181,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from feeds.export import export
 
-        store, _ = _ingest(settings, args)
+        store, ingested = _ingest(settings, args)
         with _progress("build", args.quiet) as progress:
             report = export(store, settings, progress=progress)
         store.close()
@@ -190,6 +191,10 @@ def _run(args: argparse.Namespace) -> int:
         else:
             _table(f"build: {report.directory}", ("files", "written", "unchanged", "removed"),
                    [(report.total, report.written, report.unchanged, report.removed)])
+        if settings.hubs and ingested.changed_feeds:
+            from feeds.websub import announce
+
+            print(f"websub: {announce(settings, ingested.changed_feeds)}")
         return 0
     if args.command == "serve":
         return _serve(settings, args)
@@ -205,14 +210,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from feeds.app import create_app
 
-    store, _ = _ingest(settings, args)
+    store, report = _ingest(settings, args)
     store.close()
-    app = create_app(settings)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    app = create_app(settings, changed=report.changed_feeds)
     print(f"Serving the feeds at http://{settings.host}:{settings.port}/ (Ctrl+C to stop)",
           flush=True)
+    # The app writes its own structured access log (settings.access_log); uvicorn's would repeat it.
     uvicorn.run(app, host=settings.host, port=settings.port,
-                log_level="warning" if args.quiet else "info",
-                access_log=settings.access_log)
+                log_level="warning" if args.quiet else "info", access_log=False)
     return 0
 
 

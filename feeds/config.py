@@ -43,6 +43,10 @@ class Settings:
     stale_while_revalidate: int = 60
     archive_max_age: int = 31_536_000
     cache_mb: int = 64
+    # Documents whose validators (version, ETag, dates) are kept to answer 304s without rendering.
+    etag_index_entries: int = 100_000
+    # The largest ?limit=N a feed accepts.
+    max_limit: int = 50
     hubs: tuple[str, ...] = ()
     access_log: bool = True
     # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
@@ -56,9 +60,13 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"base_url: expected an absolute http(s) URL, got {self.base_url!r}")
+        for hub in self.hubs:
+            if not hub.startswith(("http://", "https://")):
+                raise ConfigError(f"hubs: expected absolute http(s) URLs of WebSub hubs, got {hub!r}")
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
-        for name in ("items_per_feed", "archive_page_size", "max_record_bytes", "cache_mb"):
+        for name in ("items_per_feed", "archive_page_size", "max_record_bytes", "cache_mb",
+                     "etag_index_entries", "max_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
         unknown = [f for f in self.formats if f not in FORMATS]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -12,6 +12,8 @@ __all__ = [
     "encoded_etag",
     "http_date",
     "is_not_modified",
+    "link_header",
+    "parse_limit",
 ]
 
 
@@ -98,3 +100,23 @@ def cache_control(max_age: int, stale_while_revalidate: int, immutable: bool) ->
     if immutable:
         return f"public, max-age={max_age}, immutable"
     return f"public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}"
+
+
+def link_header(links: Iterable[tuple[str, str]]) -> str:
+    """A Link header value (https://www.rfc-editor.org/rfc/rfc8288#section-3) from (rel, URL) pairs."""
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
+
+
+def parse_limit(values: Sequence[str], maximum: int) -> int | None:
+    """The ``limit`` query parameter's values as one count from 1 to ``maximum``, or None if absent.
+
+    Raises ValueError with a message for people when it is repeated, not a number or out of range.
+    """
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValueError("limit: give it once, as ?limit=N")
+    value = values[0]
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not 1 <= int(value) <= maximum:
+        raise ValueError(f"limit: expected a whole number from 1 to {maximum}, got {value!r}")
+    return int(value)

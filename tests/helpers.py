@@ -44,3 +44,17 @@ def documents(output: Path) -> dict[str, bytes]:
         for p in sorted(output.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
     }
+
+
+# A record newer than every sample, from a known provider, with no topics: it changes exactly
+# two feeds (all and providers/statnews-com).
+NEW_RECORD = """---
+title: "A short note with no topics"
+publishedDateTime: 2025-01-01T08:00:00Z
+webUrl: "https://www.statnews.com/2025/01/01/short-note/"
+published: true
+provider:
+  name: STAT
+  domain: statnews.com
+---
+"""

@@ -14,6 +14,7 @@ from feeds.catalog import (
     FeedPage,
     feed_document_path,
     feed_page_path,
+    newest_page,
     page,
     pages,
     parse_feed_document_path,
@@ -24,12 +25,13 @@ from feeds.config import Settings
 from feeds.model import Record
 from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead
+from feeds.render.fragments import FORMAT_MODULES
 from feeds.store import ALL_FEED, FeedRow, Store
 
-__all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
+__all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 # Formats a browser may open directly: they reference the feed stylesheet for a readable view.
 STYLED_FORMATS = ("atom", "rss")
@@ -50,6 +52,8 @@ class Document:
     media_type: str
     last_modified: datetime | None
     immutable: bool = False
+    # Relations for the HTTP Link header (RFC 8288), e.g. WebSub's hub and self.
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def etag(self) -> str:
@@ -121,16 +125,21 @@ class Renderer:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render(self, path: str) -> Document | None:
-        """The document at ``path``, or None if there is none."""
+    def render(self, path: str, limit: int | None = None) -> Document | None:
+        """The document at ``path`` (with ``limit``: its newest entries), or None if there is none."""
         parsed = parse_feed_document_path(path)
         if parsed is not None:
             feed_path, number, fmt = parsed
             feed = self.feeds.get(feed_path)
-            found = page(feed, number, self.settings) if feed is not None else None
-            if fmt not in self.settings.formats:
+            if feed is None or fmt not in self.settings.formats or (
+                    limit is not None and number is not None):
                 return None
+            if limit is not None:
+                return self.feed_document(newest_page(feed, limit, self.settings), fmt)
+            found = page(feed, number, self.settings)
             return None if found is None else self.feed_document(found, fmt)
+        if limit is not None:
+            return None
         page_of = parse_feed_page_path(path)
         if page_of is not None:
             feed = self.feeds.get(page_of)
@@ -162,13 +171,19 @@ class Renderer:
             newest = self.store.published_at(ids[0]) if ids else None
         entries = self.entries(ids, fmt)
         head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
-        module = fragments.FORMAT_MODULES[fmt]
+        module = FORMAT_MODULES[fmt]
+        path = feed_document_path(feed_page.feed.path, fmt, feed_page.number)
+        # https://www.w3.org/TR/websub/#discovery: the Link header names the hub and the topic.
+        links = tuple(("hub", hub) for hub in head.hubs)
+        if links:
+            links += (("self", head.self_url),)
         return Document(
-            path=feed_document_path(feed_page.feed.path, fmt, feed_page.number),
+            path=f"{path}?limit={feed_page.limit}" if feed_page.limited else path,
             body=module.document(head, entries),
             media_type=module.MEDIA_TYPE,
             last_modified=newest,
             immutable=feed_page.is_archive and feed_page.full,
+            links=links,
         )
 
     def prepare(self, paths: Iterable[str], workers: int = 1) -> int:
@@ -207,7 +222,7 @@ class Renderer:
         cached = self.store.fragments(ids, fmt, self.fragment_key)
         missing = [i for i in ids if i not in cached]
         if missing:
-            render_entry = fragments.FORMAT_MODULES[fmt].entry
+            render_entry = FORMAT_MODULES[fmt].entry
             fresh = {
                 record.id: render_entry(record, self.settings.id_prefix)
                 for record in self.store.records(missing)
@@ -218,23 +233,31 @@ class Renderer:
 
     def head(self, feed: FeedRow, fmt: str, feed_page: FeedPage | None,
              updated: datetime) -> FeedHead:
-        """The head of one document of ``feed`` in ``fmt``, with its archive links."""
+        """The head of one document of ``feed`` in ``fmt``, with its archive links.
+
+        Only the subscription document names the WebSub hubs: hubs are notified for it alone.
+        A ``?limit=N`` view stands outside the archive chain, so it has no archive links.
+        """
         url = self.settings.url
         current = url(feed_document_path(feed.path, fmt))
-        self_path = feed_document_path(feed.path, fmt, feed_page.number if feed_page else None)
         title, subtitle = self.describe(feed)
         number = feed_page.number if feed_page else None
-        newest_archive = feed_page.archive_pages if feed_page else 0
+        self_path = feed_document_path(feed.path, fmt, number)
+        limited = feed_page is not None and feed_page.limited
+        newest_archive = feed_page.archive_pages if feed_page and not limited else 0
         prev_number = (number - 1 if number else newest_archive) or None
         next_number = number + 1 if number and number < newest_archive else None
+        self_url = url(self_path)
+        if feed_page is not None and limited:
+            self_url += f"?limit={feed_page.limit}"
         return FeedHead(
             id=current,
             title=title if number is None else f"{title} (archive page {number})",
             subtitle=subtitle,
-            self_url=url(self_path),
+            self_url=self_url,
             site_url=self.page_url(feed.path),
             updated=updated,
-            hubs=self.settings.hubs,
+            hubs=self.settings.hubs if number is None and not limited else (),
             current_url=current if number is not None else None,
             prev_archive_url=url(feed_document_path(feed.path, fmt, prev_number))
             if prev_number else None,

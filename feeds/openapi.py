@@ -1,0 +1,153 @@
+"""The HTTP API described as an OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).
+
+Built from the same settings and media types the server uses, so the description cannot drift
+from what is served: served at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feeds import __version__
+from feeds.catalog import FORMATS, STATIC_DOCUMENTS
+from feeds.config import Settings
+from feeds.render import FORMAT_MODULES, static
+from feeds.render import html as html_format
+from feeds.render import opml as opml_format
+
+__all__ = ["openapi_document"]
+
+JSON = "application/json"
+TEXT = "text/plain"
+
+
+def _bare(media_type: str) -> str:
+    return media_type.split(";")[0]
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {TEXT: {"schema": {"type": "string"}}}}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+def _document_responses(media_types: list[str], settings: Settings, *, feed: bool) -> dict[str, Any]:
+    headers = {
+        "ETag": _header("Strong entity tag of this representation; differs per content coding."),
+        "Last-Modified": _header("Date of the newest entry."),
+        "Cache-Control": _header(
+            f"public, max-age={settings.max_age}, stale-while-revalidate="
+            f"{settings.stale_while_revalidate}; full archive pages: max-age="
+            f"{settings.archive_max_age}, immutable."),
+        "Vary": _header("Accept-Encoding"),
+    }
+    if feed:
+        headers["Access-Control-Allow-Origin"] = _header("*")
+        headers["Link"] = _header("WebSub hub and self links, when hubs are configured.")
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The document; gzip or br content coding as Accept-Encoding allows.",
+            "headers": headers,
+            "content": {bare: {"schema": {"type": "string"}} for bare in media_types},
+        },
+        "304": {"description": "Not Modified: the validators sent still match.", "headers": headers},
+        "404": _text("No such document."),
+    }
+    if feed:
+        responses["400"] = _text("A query parameter is malformed, e.g. limit out of range.")
+    return responses
+
+
+_CONDITIONAL = [
+    {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "Entity tags (or *) of cached representations; weak comparison (RFC 9110 13.1.2)."},
+    {"name": "If-Modified-Since", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "An HTTP date; ignored when If-None-Match is present (RFC 9110 13.1.3)."},
+    {"name": "Accept-Encoding", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "gzip and br are offered, chosen by q-value."},
+]
+
+
+def _path_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The OpenAPI description of every route the server answers."""
+    feed_types = [_bare(FORMAT_MODULES[fmt].MEDIA_TYPE) for fmt in FORMATS]
+    ext = _path_parameter("ext", {"type": "string", "enum": list(FORMATS)},
+                          "atom: Atom 1.0, rss: RSS 2.0, json: JSON Feed 1.1.")
+    kind = _path_parameter("kind", {"type": "string", "enum": ["topics", "providers"]},
+                           "Feeds by topic or by provider.")
+    slug = _path_parameter("slug", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,120}$"},
+                           "The topic's or provider's slug, as listed in /feeds.opml.")
+    number = _path_parameter("number", {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+                             "Archive page, 1 the oldest (RFC 5005).")
+    limit = {
+        "name": "limit", "in": "query", "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_limit},
+        "description": "Only the newest N entries; a view outside the archive chain.",
+    }
+
+    def get(summary: str, responses: dict[str, Any],
+            parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        operation = {"summary": summary, "parameters": [*(parameters or []), *_CONDITIONAL],
+                     "responses": responses}
+        return {"get": operation, "head": {**operation, "summary": f"{summary} (headers only)"}}
+
+    feed_responses = _document_responses(feed_types, settings, feed=True)
+    archive_responses = _document_responses(feed_types, settings, feed=True)
+    del archive_responses["400"]
+    site = _document_responses([_bare(html_format.MEDIA_TYPE)], settings, feed=False)
+    asset = _path_parameter("asset", {"type": "string", "enum": list(STATIC_DOCUMENTS)},
+                            "Style sheet, script, feed stylesheet (XSLT) or icon.")
+    assets = _document_responses(sorted({_bare(static.media_type(name)) for name in STATIC_DOCUMENTS}),
+                                 settings, feed=False)
+    outline = _document_responses([_bare(opml_format.MEDIA_TYPE)], settings, feed=False)
+    health = {
+        "200": {"description": "The store answers.", "content": {JSON: {"schema": {
+            "type": "object", "required": ["status", "feeds", "records", "published", "rejected"],
+            "properties": {
+                "status": {"const": "ok"}, "feeds": {"type": "integer"},
+                "records": {"type": "integer"}, "published": {"type": "integer"},
+                "rejected": {"type": "integer"},
+            }}}}},
+        "503": {"description": "The store cannot be read.", "content": {JSON: {"schema": {
+            "type": "object", "required": ["status", "error"],
+            "properties": {"status": {"const": "unavailable"}, "error": {"type": "string"}}}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{settings.site_title} feeds",
+            "version": __version__,
+            "description": settings.site_description,
+        },
+        "servers": [{"url": settings.base_url.rstrip("/")}],
+        "paths": {
+            "/": get("Index of every feed (HTML)", site),
+            "/index.html": get("Index of every feed (HTML)", site),
+            "/feeds.opml": get("Every feed as an OPML 2.0 outline", outline),
+            "/{asset}": get("A static asset of the pages", assets, [asset]),
+            "/all/": get("The page of every article (HTML)", site),
+            "/all/index.html": get("The page of every article (HTML)", site),
+            "/{kind}/{slug}/": get("A topic's or provider's page (HTML)", site, [kind, slug]),
+            "/{kind}/{slug}/index.html": get("A topic's or provider's page (HTML)", site,
+                                             [kind, slug]),
+            "/feeds/all.{ext}": get("Every article: the newest page", feed_responses, [ext, limit]),
+            "/feeds/{kind}/{slug}.{ext}": get("A topic's or provider's newest page", feed_responses,
+                                              [kind, slug, ext, limit]),
+            "/feeds/all/archive/{number}.{ext}": get("An archive page of every article",
+                                                     archive_responses, [number, ext]),
+            "/feeds/{kind}/{slug}/archive/{number}.{ext}": get(
+                "An archive page of a topic or provider", archive_responses,
+                [kind, slug, number, ext]),
+            "/healthz": {"get": {"summary": "Store reachable; counts of feeds and records",
+                                 "responses": health}},
+            "/openapi.json": {"get": {"summary": "This description", "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {JSON: {"schema": {"type": "object"}}}},
+            }}},
+        },
+    }
