@@ -22,6 +22,7 @@ from typing import Any
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.render import Document, Renderer
+from feeds.render.fragments import worker_count
 from feeds.store import Store
 
 __all__ = ["MANIFEST", "ExportReport", "export", "read_manifest"]
@@ -129,6 +130,9 @@ def _export(store: Store, settings: Settings, output: Path,
     old = read_manifest(previous) if previous else {}
     renderer = Renderer(store, settings)
     paths = list(renderer.document_paths())
+    # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
+    renderer.prepare([p for p in paths if old.get(p, {}).get("version") != renderer.version(p)],
+                     worker_count(settings.workers))
     tree = root / f"build-{time.time_ns()}-{os.getpid()}"
     tree.mkdir()
     manifest: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,156 @@
+"""The fast YAML path gives exactly PyYAML's results, or steps aside for PyYAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feeds.errors import RecordError
+from feeds.parse import _load_fast, load_front_matter
+
+yaml_rs = pytest.importorskip("yaml_rs", reason="the fast path needs yaml-rs (a dependency)")
+
+# Scalars where YAML 1.1 (PyYAML) and 1.2 (yaml_rs) disagree, or that look like syntax.
+TRICKY = [
+    "yes", "No", "on", "OFF", "y", "n", "true", "False", "null", "Null", "~", "", "0", "-0", "017",
+    "0o17", "0x1F", "0b101", "1_000", "1e3", "1.5", ".inf", "-.inf", ".nan", "+12", "12:30:00",
+    "190:20:30", "2023-10-16", "2023-10-16T14:48:00Z", "2023-02-30T14:48:00Z",
+    "2001-12-14 21:59:43.10 -5", "<<", "=", "5G Governance", "1e3 x", "AI & ML", "a: b", "a #b",
+    "a#b", "x:y", "- x", "[a]", "{a: 1}", "&anchor x", "*alias", "!tag x", "!!str 1", "|", ">",
+    "'quoted'", '"double"', "it's", "\\", "\\n", "tab\there", "caf\u00e9", "\u2028", "\x85",
+    "\ufeff", "\U0001f600", "#comment", "%YAML", "@at", "`tick", "? key", "Pok\u00e9mon Go",
+]
+
+# What records hold: words, numbers, UTC timestamps (so the fast path is taken often).
+benign = st.one_of(
+    st.from_regex(r"[A-Za-z\u00e9][A-Za-z0-9 ,.'&()/?!-]{0,20}", fullmatch=True),
+    st.integers(-(10**6), 10**6).map(str),
+    st.datetimes().map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")),
+)
+scalars = st.one_of(
+    benign,
+    benign,
+    benign,
+    st.sampled_from(TRICKY),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+    st.integers(-(10**20), 10**20).map(str),
+    st.from_regex(r"[A-Za-z0-9 .:#'\"&*!-]{1,15}", fullmatch=True),
+)
+identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True)
+keys = st.one_of(identifiers, identifiers, identifiers,
+                 st.sampled_from(["title", "on", "yes", "null", "a", "<<", "1", "x y"]))
+
+
+def _quote(text: str, style: str) -> str:
+    if style == "double":
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if style == "single":
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
+@st.composite
+def documents(draw: st.DrawFn, scalars: st.SearchStrategy[str] = scalars,
+              keys: st.SearchStrategy[str] = keys) -> str:
+    """Record-shaped front matter: scalars, nested mappings and sequences, in every quoting style."""
+    lines: list[str] = []
+    # Unique keys: duplicates are refused, which the explicit cases below cover.
+    for key in draw(st.lists(keys, min_size=1, max_size=6, unique=True)):
+        shape = draw(st.sampled_from(["scalar", "list", "map", "list-of-maps", "empty"]))
+        style = draw(st.sampled_from(["plain", "double", "single"]))
+        if shape == "scalar":
+            lines.append(f"{key}: {_quote(draw(scalars), style)}")
+        elif shape == "empty":
+            lines.append(f"{key}:")
+        elif shape == "list":
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  "]))
+            lines += [f"{indent}- {_quote(draw(scalars), style)}" for _ in range(draw(st.integers(1, 3)))]
+        elif shape == "map":
+            lines.append(f"{key}:")
+            lines += [f"  {name}: {_quote(draw(scalars), style)}"
+                      for name in draw(st.lists(keys, min_size=1, max_size=3, unique=True))]
+        else:
+            lines.append(f"{key}:")
+            for _ in range(draw(st.integers(1, 2))):
+                first, *others = draw(st.lists(keys, min_size=1, max_size=3, unique=True))
+                lines.append(f"  - {first}: {_quote(draw(scalars), style)}")
+                lines += [f"    {name}: {_quote(draw(scalars), style)}" for name in others]
+        if draw(st.booleans()):
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _outcome(text: str, fast: bool) -> Any:
+    data = f"---\n{text}\n---\n".encode()
+    try:
+        return load_front_matter(data, "r.txt", 1_000_000, fast=fast)
+    except RecordError as error:
+        return ("refused", error.field, error.reason)
+    except ValueError as error:  # PyYAML's timestamp constructor on impossible dates
+        return ("ValueError", str(error))
+
+
+def _assert_same(text: str) -> None:
+    reference = _outcome(text, fast=False)
+    fast = _outcome(text, fast=True)
+    assert fast == reference, text
+    # Equal values of different types (1 == True) would hide a difference: compare types too.
+    assert repr(fast) == repr(reference), text
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_fast_path_equals_pyyaml_on_generated_documents(text: str) -> None:
+    _assert_same(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(scalars=benign, keys=identifiers))
+def test_fast_path_equals_pyyaml_on_record_like_documents(text: str) -> None:
+    _assert_same(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list(":- \n\"'#&*!|>[]{},?%@`~\t\\yesno0123456789aZ.\u00e9\x85")),
+               max_size=60))
+def test_fast_path_equals_pyyaml_on_hostile_text(text: str) -> None:
+    _assert_same(text)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\na: 2",  # duplicate keys
+    "title: x\nprovider:\n  name: a\n  name: b",
+    "a: &x [1, 2]\nb: *x",  # anchors and aliases
+    "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: &d [*c, *c]\ne: &e [*d, *d]\nf: &f [*e, *e]\n"
+    "g: &g [*f, *f]\nh: &h [*g, *g]\ni: &i [*h, *h]\nj: &j [*i, *i]\nk: &k [*j, *j]\nl: [*k, *k]\n"
+    "m: [*k, *k]\nn: [*k, *k]\no: [*k, *k]",  # an alias bomb
+    "a: !!python/object:os.system x",
+    "a:\n" + "".join(" " * n + "- \n" for n in range(1, 120)),  # deep nesting
+    "a: " + "[" * 2000 + "]" * 2000,
+    "on: yes\noff: no",
+    "published: 2023-02-30T14:48:00Z",
+    "n: 0o17\nm: 017\nf: 1e3",
+])
+def test_fast_path_keeps_every_refusal_and_reading(text: str) -> None:
+    _assert_same(text)
+
+
+def test_fast_path_takes_realistic_records(tmp_path: Path) -> None:
+    """The accelerator must actually run on the corpus' records, not decline them all."""
+    from benchmarks.corpus import generate
+
+    generate(60, tmp_path, seed=3)
+    files = sorted(tmp_path.glob("*.txt"))
+    taken = 0
+    for path in files:
+        data = path.read_bytes()
+        text = data.decode().split("---\n")[1]
+        taken += _load_fast(text) is not None
+        assert load_front_matter(data, path.name, 1_000_000) == load_front_matter(
+            data, path.name, 1_000_000, fast=False)
+    assert taken == len(files)
