@@ -126,6 +126,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def pin(self) -> None:
+        """Hold one read snapshot until ``unpin``: every read sees the same committed state.
+
+        WAL readers are never blocked by the writer: https://www.sqlite.org/wal.html#concurrency
+        """
+        self.unpin()
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
+
+    def unpin(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: an interrupted ingest leaves the previous state intact."""
@@ -324,6 +337,13 @@ class Store:
             ):
                 found[record_id] = bytes(body)
         return found
+
+    def feeds_of(self, record_id: str) -> list[str]:
+        """The feeds a published record appears in, ``all`` first."""
+        rows = self.db.execute(
+            "SELECT feed FROM memberships WHERE record_id=? ORDER BY feed != 'all', feed", (record_id,)
+        )
+        return [r[0] for r in rows]
 
     def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
         rows = [(record_id, fmt, key, body) for record_id, body in bodies.items()]
