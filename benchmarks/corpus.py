@@ -204,13 +204,13 @@ TITLE_TEMPLATES = [
     "Patch now: flaw in C:\\Windows\\System32 driver exposes {noun} at {org}",
     "{topic} spending to hit ${amount}B by {year}, analysts say",
 ]
+# Tails avoid slots the templates use, so padding never repeats a phrase already in the title.
 TITLE_TAILS = [
-    ", per {role}",
     " in {year}",
     " " + MDASH + " and what comes next",
-    ": {k} takeaways",
-    " at {company}",
     ", report finds",
+    ": what {place} is doing differently",
+    " as {concern} mount",
 ]
 SENTENCE_TEMPLATES = [
     "A new survey of {n} {role} finds {pct}% plan to increase spending on {topic} this year.",
@@ -272,7 +272,12 @@ def plain(text: str) -> str:
 
 def slugify(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG_JUNK.sub("-", folded.lower()).strip("-")[:80].strip("-")
+    slug = _SLUG_JUNK.sub("-", folded.lower()).strip("-")
+    # CMSs cap URL slugs; cutting at a hyphen keeps the last word whole.
+    if len(slug) <= 80:
+        return slug
+    cut = slug.rfind("-", 0, 81)
+    return slug[:cut] if cut > 0 else slug[:80]
 
 
 def zipf_weights(count: int, exponent: float) -> list[float]:
@@ -405,6 +410,17 @@ class Slots(dict[str, str]):
         return value
 
 
+def second_topic(rng: Random, vocab: Vocabulary, names: list[str], first: str) -> str:
+    others = [name for name in names if name != first]
+    if others:
+        return rng.choice(others)
+    # "AI & AI: what CIOs should watch" reads as a generator bug, so borrow another topic.
+    while True:
+        other = vocab.topics[pick(rng, vocab.topic_weights)]
+        if other != first:
+            return other
+
+
 def clip(text: str, limit: int) -> str:
     """Shorten at a word boundary to at most ``limit`` characters, ending with an ellipsis."""
     if len(text) <= limit:
@@ -417,8 +433,10 @@ def make_title(rng: Random, slots: Slots) -> str:
     title = rng.choice(TITLE_TEMPLATES).format_map(slots)
     # Most headlines fit the template; some run long, as in real feeds.
     target = 40 if rng.random() < 0.8 else rng.randrange(70, 121)
-    while len(title) < target:
-        title += rng.choice(TITLE_TAILS).format_map(slots)
+    for tail in rng.sample(TITLE_TAILS, len(TITLE_TAILS)):
+        if len(title) >= target:
+            break
+        title += tail.format_map(slots)
     return clip(title, 120)
 
 
@@ -426,8 +444,11 @@ def make_excerpt(rng: Random, slots: Slots) -> str:
     sentences: list[str] = []
     length = -1  # the joined length: one space fewer than sentences
     target = rng.randrange(120, 301)
-    while length < target:
-        sentence = rng.choice(SENTENCE_TEMPLATES).format_map(slots)
+    # Drawn without replacement: a sentence said twice in one excerpt gives the generator away.
+    for template in rng.sample(SENTENCE_TEMPLATES, len(SENTENCE_TEMPLATES)):
+        if length >= target:
+            break
+        sentence = template.format_map(slots)
         sentences.append(sentence)
         length += len(sentence) + 1
     return clip(" ".join(sentences), 300)
@@ -507,7 +528,8 @@ def related_lines(
     # Related stories run shortly before or after the article; keep them inside the corpus window.
     offset = rng.randrange(-3 * 1440, 5 * 1440)
     moment = min(END, max(START, when + timedelta(minutes=offset)))
-    slots = Slots(rng, rng.choice(topics), rng.choice(topics))
+    first = rng.choice(topics)
+    slots = Slots(rng, first, second_topic(rng, vocab, topics, first))
     title = make_title(rng, slots)
     excerpt = make_excerpt(rng, slots)
     web, amp = article_urls(rng, provider, slugify(title), moment)
@@ -543,7 +565,7 @@ def render_record(rng: Random, vocab: Vocabulary, minute: int) -> str:
             if len(chosen) == wanted:
                 break
     names = [vocab.topics[t] for t in chosen]
-    slots = Slots(rng, names[0], rng.choice(names) if len(names) > 1 else names[0])
+    slots = Slots(rng, names[0], second_topic(rng, vocab, names, names[0]))
     title = make_title(rng, slots)
     excerpt = make_excerpt(rng, slots)
     web, amp = article_urls(rng, provider, slugify(title), when)
@@ -610,10 +632,8 @@ def generate(n: int, out_dir: Path, seed: int = 0) -> int:
             record_id = rng.getrandbits(64)
         seen_ids.add(record_id)
         # Wire copy lands on many sites in the same minute, so exact ties must occur.
-        if minutes and rng.random() < 0.03:
-            minute = rng.choice(minutes)
-        else:
-            minute = rng.randrange(SPAN_MINUTES + 1)
+        tie = bool(minutes) and rng.random() < 0.03
+        minute = rng.choice(minutes) if tie else rng.randrange(SPAN_MINUTES + 1)
         minutes.append(minute)
         text = render_record(rng, vocab, minute)
         (out_dir / f"{number:07d}_{record_id:016x}.txt").write_bytes(text.encode())

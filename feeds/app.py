@@ -5,19 +5,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from feeds.access_log import AccessLogMiddleware
+from feeds.api import api_routes
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
-from feeds.catalog import parse_feed_document_path
+from feeds.catalog import FORMATS, feed_document_path, parse_feed_document_path
 from feeds.config import Settings
+from feeds.events import Broadcaster
 from feeds.http import (
     cache_control,
     choose_encoding,
@@ -31,6 +36,7 @@ from feeds.negotiation import feed_media_type, varies_by_accept
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.store import Store
+from feeds.watch import watch_seeds
 from feeds.websub import Notifier, notifications
 
 __all__ = ["Publisher", "create_app"]
@@ -40,32 +46,94 @@ log = logging.getLogger("feeds")
 
 @dataclass
 class Publisher:
-    """The server's state: the store, the current catalogue snapshot and the document caches."""
+    """The server's state: the store, the current catalogue snapshot and the document caches.
+
+    Requests read ``store``, pinned to one committed snapshot; ingests write through ``writer``
+    in a worker thread, and only then does the server switch to a new snapshot and catalogue,
+    so no response ever mixes two states.
+    """
 
     settings: Settings
     store: Store
+    writer: Store
     renderer: Renderer
     cache: DocumentCache
     validators: ValidatorIndex
     notifier: Notifier = field(default_factory=Notifier)
+    events: Broadcaster = field(default_factory=Broadcaster)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
+        writer = Store.open(settings.store_path)
         store = Store.open(settings.store_path)
-        return cls(settings, store, Renderer(store, settings),
-                   DocumentCache(settings.cache_mb * 1024 * 1024),
-                   ValidatorIndex(settings.etag_index_entries),
-                   notifier or Notifier())
+        store.pin()
+        publisher = cls(settings, store, writer, Renderer(store, settings),
+                        DocumentCache(settings.cache_mb * 1024 * 1024),
+                        ValidatorIndex(settings.etag_index_entries),
+                        notifier or Notifier())
+        publisher.renderer = publisher.new_renderer()
+        return publisher
 
-    def ingest(self) -> IngestReport:
-        """Ingest the seeds and, if anything changed, switch to a new catalogue and tell the hubs."""
-        report = ingest(self.store, self.settings.seeds_dir, self.settings.max_record_bytes)
+    def new_renderer(self) -> Renderer:
+        return Renderer(self.store, self.settings, save_fragments=self._save_fragments)
+
+    def _save_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        # Keep freshly rendered entries for later snapshots, unless an ingest holds the writer:
+        # then they are simply rendered again, and the request does not wait.
+        if self.write_lock.acquire(blocking=False):
+            try:
+                self.writer.put_fragments(fmt, key, bodies)
+            finally:
+                self.write_lock.release()
+
+    def _write(self) -> IngestReport:
+        with self.write_lock:
+            return ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes)
+
+    def _switch(self, report: IngestReport) -> IngestReport:
         for error in report.errors:
             log.warning("rejected %s", error)
         if report.changed_feeds or report.removed:
-            self.renderer = Renderer(self.store, self.settings)
+            self.store.pin()
+            self.renderer = self.new_renderer()
+            self.events.publish("feeds", {"changed": sorted(report.changed_feeds)})
         self.announce(report.changed_feeds)
         return report
+
+    def ingest(self) -> IngestReport:
+        """Ingest the seeds and, if anything changed, switch to a new catalogue and tell the hubs."""
+        return self._switch(self._write())
+
+    async def ingest_now(self) -> IngestReport:
+        """Ingest in a worker thread while requests go on being served from the current snapshot."""
+        return self._switch(await anyio.to_thread.run_sync(self._write))
+
+    def close(self) -> None:
+        self.notifier.close()
+        self.store.close()
+        self.writer.close()
+
+    # -- what the publishing API needs (feeds.api.ApiHost) -------------------------------------
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.settings.seeds_dir
+
+    @property
+    def max_bytes(self) -> int:
+        return self.settings.max_record_bytes
+
+    @property
+    def token(self) -> str:
+        return self.settings.api_token
+
+    def record_file(self, record_id: str) -> str | None:
+        return self.store.record_path(record_id)
+
+    def feed_urls(self, record_id: str) -> list[str]:
+        return [self.settings.url(feed_document_path(feed, fmt))
+                for feed in self.store.feeds_of(record_id) for fmt in FORMATS]
 
     def announce(self, feeds: Iterable[str]) -> None:
         """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
@@ -188,11 +256,24 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         if ingest_on_start:
             report = publisher.ingest()
             log.info("ingest: %s", report.summary())
-        try:
-            yield
-        finally:
-            publisher.notifier.close()
-            publisher.store.close()
+        async with anyio.create_task_group() as tasks:
+            stop = anyio.Event()
+            if settings.watch:
+                tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
+            try:
+                yield
+            finally:
+                stop.set()
+                publisher.close()
+
+    async def _on_change(names: set[str]) -> None:
+        report = await publisher.ingest_now()
+        log.info("ingest: %s", report.summary())
+
+    async def events(request: Request) -> Response:
+        # https://html.spec.whatwg.org/multipage/server-sent-events.html
+        return StreamingResponse(publisher.events.stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def document(request: Request) -> Response:
         return _respond(publisher, request)
@@ -216,6 +297,8 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/openapi.json", openapi, methods=["GET", "HEAD"]),
+            Route("/api/events", events, methods=["GET"]),
+            *api_routes(lambda: publisher),
             Route("/{path:path}", document, methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(AccessLogMiddleware)] if settings.access_log else [],

@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", metavar="HOST", help="address to listen on (default: 127.0.0.1)")
     sub.add_argument("--port", type=int, metavar="PORT", help="port (default: 8000)")
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the feeds are served from")
+    sub.add_argument("--no-watch", dest="watch", action="store_false", default=None,
+                     help="do not ingest changes to the seeds directory as they happen")
 
     sub = command("check", "Verify an export: manifest, hashes, formats, links, privacy.")
     sub.add_argument("output", nargs="?", type=Path, metavar="OUTPUT_DIR",
@@ -88,6 +90,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "base_url": getattr(args, "base_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "watch": getattr(args, "watch", None),
     }
     return load_settings(args.config, overrides)
 

@@ -49,6 +49,9 @@ class Settings:
     max_limit: int = 50
     hubs: tuple[str, ...] = ()
     access_log: bool = True
+    # The publishing API is off while this is empty; FEEDS_API_TOKEN overrides the file.
+    api_token: str = ""
+    watch: bool = True
     # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
     # export's precompressed .gz/.br siblings. Fewer of each means a faster, smaller build.
     formats: tuple[str, ...] = FORMATS
@@ -124,9 +127,12 @@ def load_settings(
             raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of setting names to values")
-        values.update(loaded)
+        # An empty value (``api_token:``) means the default, as an absent one does.
+        values.update({k: v for k, v in loaded.items() if v is not None})
     elif explicit:
         raise ConfigError(f"{path}: configuration file not found")
+    if os.environ.get("FEEDS_API_TOKEN"):
+        values["api_token"] = os.environ["FEEDS_API_TOKEN"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     defaults = {f.name: f.default for f in fields(Settings)}
     unknown = sorted(set(values) - set(defaults))

@@ -29,6 +29,19 @@ def _text(description: str) -> dict[str, Any]:
     return {"description": description, "content": {TEXT: {"schema": {"type": "string"}}}}
 
 
+def _api_responses(status: str, description: str) -> dict[str, Any]:
+    error = {"description": "", "content": {JSON: {"schema": {"type": "object"}}}}
+    responses = {status: {**error, "description": description}}
+    for code, text in (("200", "Unchanged: the same record was posted before"),
+                       ("400", "The record is invalid: `field` names the field, `error` says why"),
+                       ("401", "No bearer token"), ("403", "Wrong bearer token"),
+                       ("404", "No such record, or the API is off (no token configured)"),
+                       ("409", "Valid, but another file with the same id or URL wins"),
+                       ("413", "Body over max_record_bytes")):
+        responses.setdefault(code, {**error, "description": text})
+    return responses
+
+
 def _header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
@@ -149,5 +162,27 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/openapi.json": {"get": {"summary": "This description", "responses": {
                 "200": {"description": "OpenAPI 3.1", "content": {JSON: {"schema": {"type": "object"}}}},
             }}},
+            "/api/events": {"get": {
+                "summary": "Server-Sent Events: one `feeds` event per ingest that changed feeds",
+                "responses": {"200": {"description": "An event stream that stays open",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+            }},
+            "/api/records": {"post": {
+                "summary": "Publish or update one record (the seeds' front-matter format, or JSON)",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    JSON: {"schema": {"type": "object"}},
+                }},
+                "responses": _api_responses("201", "Created; lists the feed URLs it appears in"),
+            }},
+            "/api/records/{record_id}": {"delete": {
+                "summary": "Unpublish one record (its file is kept with published: false)",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "record_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
+                "responses": _api_responses("200", "Unpublished"),
+            }},
         },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

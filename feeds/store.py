@@ -128,6 +128,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def pin(self) -> None:
+        """Hold one read snapshot until ``unpin``: every read sees the same committed state.
+
+        WAL readers are never blocked by the writer: https://www.sqlite.org/wal.html#concurrency
+        """
+        self.unpin()
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()
+
+    def unpin(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: an interrupted ingest leaves the previous state intact."""
@@ -350,6 +363,13 @@ class Store:
         """Those of ``ids`` with no fragment in ``fmt`` rendered under ``key``."""
         have = self.fragments(ids, fmt, key, bodies=False)
         return [i for i in ids if i not in have]
+
+    def feeds_of(self, record_id: str) -> list[str]:
+        """The feeds a published record appears in, ``all`` first."""
+        rows = self.db.execute(
+            "SELECT feed FROM memberships WHERE record_id=? ORDER BY feed != 'all', feed", (record_id,)
+        )
+        return [r[0] for r in rows]
 
     def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
         self.put_fragment_rows(key, [(record_id, fmt, body) for record_id, body in bodies.items()])

@@ -33,6 +33,7 @@ def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
         store_path=tmp_path / "var" / "store.sqlite3",
         output_dir=tmp_path / "output",
         base_url="http://feeds.test/",
+        watch=False,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -63,9 +63,13 @@ class Document:
 class Renderer:
     """Renders any public path from the store; entries are rendered once and kept in the store."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings,
+                 save_fragments: Callable[[str, str, dict[str, bytes]], None] | None = None) -> None:
         self.store = store
         self.settings = settings
+        # Where freshly rendered entries are kept; a server reading a pinned snapshot writes
+        # them through another connection.
+        self.save_fragments = save_fragments or store.put_fragments
         # A snapshot of the catalogue: versions are looked up per request, so keep them in memory.
         self.feeds: dict[str, FeedRow] = {feed.path: feed for feed in store.feeds()}
         # Slugs never change once assigned, so these links are stable for a page's version.
@@ -227,7 +231,7 @@ class Renderer:
                 record.id: render_entry(record, self.settings.id_prefix)
                 for record in self.store.records(missing)
             }
-            self.store.put_fragments(fmt, self.fragment_key, fresh)
+            self.save_fragments(fmt, self.fragment_key, fresh)
             cached.update(fresh)
         return [cached[i] for i in ids]
 

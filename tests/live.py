@@ -1,0 +1,74 @@
+"""A real `feeds serve` on 127.0.0.1 in a subprocess, for tests of live behaviour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+TOKEN = "test-token-123"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN,
+            timeout: float = 20.0) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+    """Run `python -m feeds serve` until the block ends (or the test kills it)."""
+    port = free_port()
+    config = root / "feeds.yaml"
+    config.write_text(
+        f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n"
+        f"base_url: http://127.0.0.1:{port}/\nport: {port}\naccess_log: false\n"
+        f"api_token: '{token}'\n", encoding="utf-8",
+    )
+    log = open(root / f"server-{port}.log", "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "serve", "--quiet", "--config", str(config), *extra],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "FEEDS_API_TOKEN": ""},
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {(root / f'server-{port}.log').read_text()}")
+            time.sleep(0.05)
+        yield client, process
+    finally:
+        client.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.01) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until ``predicate()`` held; raises AssertionError after ``timeout``."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - start
