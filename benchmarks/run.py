@@ -242,7 +242,8 @@ def edit_one(seeds: Path) -> Path:
 def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     root = Path(args.workdir).resolve()
     pristine = corpus(n, args.seed, root)
-    result: dict[str, Any] = {"records": n, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    result: dict[str, Any] = {"records": n, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                              "load_before": os.getloadavg()[0]}
 
     # Ingest: cold (empty store), then again with nothing changed.
     work = fresh(root / f"work-{n}")
@@ -292,6 +293,8 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
 
     if not args.skip_server:
         result.update(server(cfg, work, args, log))
+    # Other work on the machine slows every figure: the 1-minute load average says how much.
+    result["load_after"] = os.getloadavg()[0]
     return result
 
 
@@ -353,7 +356,7 @@ def _mb(v: float) -> str:
 
 
 def _ratio(v: float) -> str:
-    return f"{v:.2f}"
+    return f"{v:.3f}"
 
 
 def _get_key(*keys: str) -> Callable[[dict[str, Any]], float | None]:
@@ -442,7 +445,9 @@ def table(results: dict[int, dict[str, Any]]) -> str:
             cells.append("not measured" if got is None else
                          f"{got['rps']:,.0f}/s, p50 {got['p50_ms']:.2f} ms, p99 {got['p99_ms']:.2f} ms")
         lines.append("| " + " | ".join(cells) + " |")
-    dates = ", ".join(f"{n:,}: {results[n]['date']}" for n in sizes)
+    dates = ", ".join(
+        f"{n:,}: {results[n]['date']} (load average {results[n].get('load_before', 0):.1f} before, "
+        f"{results[n].get('load_after', 0):.1f} after)" for n in sizes)
     summaries = "; ".join(f"{n:,}: {results[n].get('build_cold_summary', '?')}" for n in sizes)
     lines += ["", f"Measured {dates}. Full build output: {summaries}."]
     return "\n".join(lines)

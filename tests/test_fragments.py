@@ -1,0 +1,65 @@
+"""Entry fragments rendered in bulk, in a process pool, are the bytes rendered one by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import generate
+from feeds.config import Settings
+from feeds.ingest import ingest
+from feeds.render import Renderer, fragments
+from feeds.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    generate(80, tmp_path / "seeds", seed=5)
+    opened = Store.open(tmp_path / "store.sqlite3")
+    ingest(opened, tmp_path / "seeds", 1_000_000)
+    return opened
+
+
+def _all_fragments(store: Store) -> dict[tuple[str, str, str], bytes]:
+    rows = store.db.execute("SELECT record_id, format, key, body FROM fragments")
+    return {(record_id, fmt, key): bytes(body) for record_id, fmt, key, body in rows}
+
+
+def test_fragments_rendered_in_a_pool_equal_serial_ones(store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(store_path=store.path)
+    renderer = Renderer(store, settings)
+    paths = list(renderer.document_paths())
+    assert renderer.prepare(paths, workers=1) > 0
+    serial = _all_fragments(store)
+    store.db.execute("DELETE FROM fragments")
+    monkeypatch.setattr(fragments, "POOL_THRESHOLD", 0)
+    pooled_renderer = Renderer(store, settings)
+    assert pooled_renderer.prepare(paths, workers=2) == len(serial)
+    assert _all_fragments(store) == serial
+    # And documents assembled from them are what lazy rendering (the server's path) gives.
+    store.db.execute("DELETE FROM fragments")
+    lazy = {path: Renderer(store, settings).render(path) for path in paths}
+    for path in paths:
+        document = pooled_renderer.render(path)
+        assert document is not None and document == lazy[path], path
+
+
+def test_prepare_renders_nothing_when_every_fragment_is_stored(store: Store) -> None:
+    renderer = Renderer(store, Settings(store_path=store.path))
+    paths = list(renderer.document_paths())
+    renderer.prepare(paths, workers=1)
+    assert Renderer(store, Settings(store_path=store.path)).prepare(paths, workers=1) == 0
+
+
+def test_formats_and_archives_settings_select_documents(store: Store) -> None:
+    settings = Settings(store_path=store.path, formats=("rss",), archives=False, items_per_feed=5)
+    renderer = Renderer(store, settings)
+    feeds = [p for p in renderer.document_paths() if p.startswith("feeds/")]
+    assert feeds and all(p.endswith(".rss") and "/archive/" not in p for p in feeds)
+    assert renderer.render("feeds/all.atom") is None
+    assert renderer.render("feeds/all/archive/1.rss") is None
+    document = renderer.render("feeds/all.rss")
+    assert document is not None and b"prev-archive" not in document.body
+    assert b"all.atom" not in renderer.render("all/index.html").body  # type: ignore[union-attr]
