@@ -283,6 +283,9 @@ class Store:
     def published_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=1")}
 
+    def unpublished_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=0")}
+
     def fragments(self, ids: Sequence[str], fmt: str, key: str) -> dict[str, bytes]:
         """Cached entry fragments for ``ids`` rendered under ``key`` (renderer and settings)."""
         found: dict[str, bytes] = {}
