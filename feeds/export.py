@@ -204,7 +204,7 @@ def _export(store: Store, settings: Settings, output: Path,
             if progress is not None:
                 progress(done, len(versions))
         builder.finish(old_manifest)
-        os.sync()  # the new files reach the disk before the link names them
+        _make_durable(builder.new_files)
         _switch(output, tree)
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)
@@ -229,6 +229,7 @@ class _TreeBuilder:
         self.written = 0
         self.unchanged = 0
         self._made: set[Path] = set()
+        self.new_files: list[Path] = []
 
     def add(self, path: str, version: str | None, known: dict[str, Any] | None,
             renderer: Renderer) -> None:
@@ -266,6 +267,7 @@ class _TreeBuilder:
         target = self.tree / path
         self._dir(target)
         target.write_bytes(body)
+        self.new_files.append(target)
 
     def _link(self, path: str, entry: dict[str, Any]) -> bool:
         """Hard-link a document, its siblings and marker from the previous tree, if all are there."""
@@ -304,6 +306,23 @@ class _TreeBuilder:
                     os.link(self.previous / name, self.tree / name)
                     return
         self._put(name, body)
+
+
+# Above this many new files one sync(2) is cheaper than an fsync(2) per file.
+_FSYNC_LIMIT = 1000
+
+
+def _make_durable(files: list[Path]) -> None:
+    """The new files reach the disk before the link names them (hard links already had)."""
+    if len(files) > _FSYNC_LIMIT:
+        os.sync()
+        return
+    for path in files:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def _replace_link(link: Path, target: str) -> None:
