@@ -14,7 +14,7 @@ stays complete until the build after next (the previous tree is kept for such re
 build killed at any moment leaves the link on the previous tree; the next build deletes the
 half-written one. A lock refuses a second concurrent build.
 
-A build with nothing to change (every document's version key as in the manifest) writes
+A build with nothing to change (every document's content key as in the manifest) writes
 nothing, not even a new tree. Documents whose version changed are rendered; those that render
 to the same bytes are still linked, not rewritten. Only written documents are compressed.
 """
@@ -22,6 +22,7 @@ to the same bytes are still linked, not rewritten. Only written documents are co
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feeds.catalog import FORMATS, SITE_DOCUMENTS, feed_document_path, pages
 from feeds.compress import CODINGS, encode
 from feeds.config import Settings
 from feeds.errors import ExportError
@@ -183,6 +185,29 @@ def _fingerprint(settings: Settings) -> str:
                                 "brotli_quality")
 
 
+def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[str, str | None]:
+    """Every document's path → a key of everything its bytes depend on, site pages first.
+
+    Finer than ``Renderer.version``, which is per feed: one new record re-versions every archive
+    page of ``all``, though only the pages whose slice of records moved have new bytes. A feed
+    page's bytes depend on the settings and renderer (``global_key``), the feed's name, the
+    page's number and the number of archive pages (its links), and the records in its slice.
+    """
+    keys: dict[str, str | None] = {path: renderer.version(path) for path in SITE_DOCUMENTS}
+    for feed in renderer.feeds.values():
+        members = store.feed_digests(feed.path)
+        for feed_page in pages(feed, settings):
+            digest = hashlib.sha256(
+                f"{renderer.global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+                f"{feed_page.number}\n{feed_page.archive_pages}\n".encode())
+            for record_id, record_digest in members[feed_page.offset:feed_page.offset + feed_page.limit]:
+                digest.update(f"{record_id}:{record_digest}\n".encode())
+            key = digest.hexdigest()[:32]
+            for fmt in FORMATS:
+                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    return keys
+
+
 def _export(store: Store, settings: Settings, output: Path,
             progress: Progress | None) -> ExportReport:
     root = builds_dir(output)
@@ -190,7 +215,7 @@ def _export(store: Store, settings: Settings, output: Path,
     _remove_stale(root, keep=previous)
     old_manifest = read_manifest_document(previous) if previous else {}
     renderer = Renderer(store, settings)
-    versions = {path: renderer.version(path) for path in renderer.document_paths()}
+    versions = _content_keys(store, renderer, settings)
     if previous is not None and _unchanged(old_manifest, settings, versions):
         files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
         return ExportReport(0, files, 0, files, output)
