@@ -28,6 +28,7 @@ from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
 from feeds.store import Store
 from tests.conftest import ROOT
+from tests.helpers import documents
 
 CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersecurity record
 
@@ -324,3 +325,25 @@ def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_pat
     assert check_export(settings.output_dir) == []
     leftovers = [p.name for p in builds_dir(settings.output_dir).iterdir() if p.name.startswith("build-")]
     assert len(leftovers) <= 2  # the current tree and the one before it
+
+
+def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_removals(
+        archived: Settings, tmp_path: Path) -> None:
+    _build(archived)
+    seeds = archived.seeds_dir
+    # An older record shifts every archive page after it; an edit and an unpublish change others.
+    inserted = seeds / "010_0123456789abcdef.txt"
+    shutil.copy(next(seeds.glob("001_*.txt")), inserted)
+    _set_field(inserted, "publishedDateTime", "2022-01-01T08:00:00Z")
+    _set_field(inserted, "webUrl", '"https://example.com/an-older-article"')
+    _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
+    _set_field(next(seeds.glob("002_*.txt")), "published", "false")
+    _build(archived)
+    (seeds / next(seeds.glob("003_*.txt")).name).unlink()
+    _build(archived)
+
+    fresh = dataclasses.replace(archived, store_path=tmp_path / "fresh.sqlite3",
+                                output_dir=tmp_path / "fresh")
+    _build(fresh)
+    assert documents(archived.output_dir) == documents(fresh.output_dir)
+    assert check_export(archived.output_dir) == []
