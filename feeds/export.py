@@ -220,7 +220,10 @@ def _export(store: Store, settings: Settings, output: Path,
     if previous is not None and _unchanged(old_manifest, settings, versions):
         files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
         return ExportReport(0, files, 0, files, output)
-    reusable = old_manifest.get("files", {}) if old_manifest.get("format") == MANIFEST_FORMAT else {}
+    # Files of an export made under other settings (precompression, brotli quality…) are redone.
+    same_settings = (old_manifest.get("format") == MANIFEST_FORMAT
+                     and old_manifest.get("settings") == _fingerprint(settings))
+    reusable = old_manifest.get("files", {}) if same_settings else {}
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     renderer.prepare([p for p, v in versions.items() if reusable.get(p, {}).get("version") != v],
                      worker_count(settings.workers))

@@ -348,3 +348,16 @@ def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_r
     _build(fresh)
     assert documents(archived.output_dir) == documents(fresh.output_dir)
     assert check_export(archived.output_dir) == []
+
+
+def test_export_hugo_like_settings_write_rss_only_without_archives_or_siblings(
+        archived: Settings) -> None:
+    settings = dataclasses.replace(archived, formats=("rss",), archives=False, precompress=False)
+    _build(settings)
+    files = set(_snapshot(settings.output_dir))
+    feeds = {f for f in files if f.startswith("feeds/")}
+    assert feeds and all(f.endswith(".rss") for f in feeds), sorted(feeds)
+    assert not [f for f in files if f.endswith((".gz", ".br")) or "/archive/" in f]
+    # Turning precompression on is a settings change: the next build adds the siblings.
+    _build(dataclasses.replace(settings, precompress=True))
+    assert [f for f in _snapshot(settings.output_dir) if f.endswith(".gz")]
