@@ -110,6 +110,10 @@ def load_front_matter(data: bytes, path: str, max_bytes: int) -> dict[str, Any]:
         raise RecordError(path, "front matter", f"{problem}{where}") from None
     except RecursionError:
         raise RecordError(path, "front matter", "nested too deeply") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError):
+        # PyYAML's constructors fail this way on an explicit tag its value does not fit (!!int --).
+        raise RecordError(path, "front matter", "a value does not fit its YAML tag (such as !!int)"
+                          ) from None
     if not isinstance(loaded, dict):
         raise RecordError(path, "front matter", "expected a mapping of fields")
     if not _count_nodes(loaded, MAX_NODES):
