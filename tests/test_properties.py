@@ -130,8 +130,9 @@ def test_property_any_value_of_any_type_is_published_or_reported(changes: dict[s
 
 
 YAML_TOKENS = st.sampled_from(
-    ["---", "...", "\n", "  ", "- ", ": ", "? ", "a", "title", "&x ", "*x", "&y ", "*y", "!!python/object:os.system ",
-     "!!binary ", "!!str ", "!!int ", "!!set ", "!!omap ", "!!timestamp ", "!tag ", "%YAML 1.1\n", "[", "]", "{", "}",
+    ["---", "...", "\n", "  ", "- ", ": ", "? ", "a", "title", "&x ", "*x", "&y ", "*y",
+     "!!python/object:os.system ", "!!binary ", "!!str ", "!!int ", "!!set ", "!!omap ", "!!timestamp ",
+     "!tag ", "%YAML 1.1\n", "[", "]", "{", "}",
      ",", '"', "'", "\\u", "\\x0", "#", "|", ">", "<<: ", "2023-05-01", "1e999", "0x1F", "~", "null", "\t",
      "\x00", "\ufeff", "\r", "\x85", "\u2028", "\ud800", "é", "\U0001f600"])
 YAMLISH = st.lists(st.one_of(YAML_TOKENS, TEXT), max_size=40).map("".join)
