@@ -192,7 +192,7 @@ def _limit(request: Request, path: str, maximum: int) -> int | None:
     return limit
 
 
-def _headers(settings: Settings, validators: Validators, etag: str, feed: bool) -> dict[str, str]:
+def _headers(settings: Settings, validators: Validators, etag: str) -> dict[str, str]:
     """Headers sent alike with 200, 304 and HEAD (RFC 9110 section 15.4.5)."""
     immutable = validators.immutable
     headers = {
@@ -204,10 +204,10 @@ def _headers(settings: Settings, validators: Validators, etag: str, feed: bool) 
     }
     if validators.http_last_modified is not None:
         headers["Last-Modified"] = validators.http_last_modified
-    if feed:
-        # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
-        headers["Access-Control-Allow-Origin"] = "*"
-        headers["Access-Control-Expose-Headers"] = "ETag, Link"
+    # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
+    # Every document is public, and static hosts (feeds.hosting) send the same on all of them.
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = "ETag, Link"
     if validators.links:
         headers["Link"] = link_header(validators.links)
     return headers
@@ -228,7 +228,7 @@ def _respond(publisher: Publisher, request: Request) -> Response:
         )
     coding = choose_encoding(request.headers.get("accept-encoding"), validators.codings)
     etag = encoded_etag(validators.etag, coding)
-    headers = _headers(settings, validators, etag, path.startswith("feeds/"))
+    headers = _headers(settings, validators, etag)
     if is_not_modified(etag, validators.last_modified, request.headers):
         return Response(status_code=304, headers=headers)
     if coding != "identity":

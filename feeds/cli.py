@@ -230,13 +230,15 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     from feeds.check import check_export, secret_fragments
 
     output = args.output or settings.output_dir
-    unpublished: list[str] = []
+    if not output.is_dir():
+        print(f"feeds: {output}: no export here (build one with `feeds build`)", file=sys.stderr)
+        return 1
+    unpublished: set[str] = set()
     if settings.store_path.exists():
         store = Store.open(settings.store_path)
-        ids = store.db.execute("SELECT id FROM records WHERE published=0")
-        unpublished = [settings.id_prefix + row[0] for row in ids]
+        unpublished = store.unpublished_ids()
         store.close()
-    problems = check_export(output, secret_fragments(settings.seeds_dir), unpublished)
+    problems = check_export(output, secret_fragments(settings.seeds_dir), sorted(unpublished))
     for problem in problems:
         print(f"problem: {problem}")
     print(f"check: {output}: {len(problems)} problem(s)")

@@ -40,6 +40,8 @@ class Settings:
     max_age: int = 300
     stale_while_revalidate: int = 60
     archive_max_age: int = 31_536_000
+    # The export's precompressed .br files: 11 is ~10% smaller than 8 but ~50 times slower.
+    brotli_quality: int = 8
     cache_mb: int = 64
     # Documents whose validators (version, ETag, dates) are kept to answer 304s without rendering.
     etag_index_entries: int = 100_000
@@ -63,6 +65,8 @@ class Settings:
                      "etag_index_entries", "max_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+        if not 0 <= self.brotli_quality <= 11:
+            raise ConfigError(f"brotli_quality: expected 0 to 11, got {self.brotli_quality}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""

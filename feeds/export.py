@@ -1,37 +1,67 @@
 """Static export: every public document written under the output directory, atomically.
 
-``output`` is a symbolic link to a complete build under ``.output-builds/``. A build writes a
-new tree (hard links for unchanged files, so their bytes and mtimes stay as they were), then
-swaps the link with one ``rename``: a web server or sync tool reading ``output/`` sees the old
-export or the new one, never a mix, and a build killed at any moment leaves the old one.
+``output`` is a symbolic link to a complete build tree under ``.output-builds/``. A build
+writes a new tree beside the current one, hard-linking every file whose bytes it keeps (so
+unchanged files keep their inode and mtime and rsync-style syncs skip them), makes it durable,
+then repoints the link with one ``rename(2)``.
+
+Why a symlink switch rather than replacing files one by one: a static host reads many files
+that refer to each other (the index lists feeds, feeds link their archives, the OPML lists
+feeds). Replacing files in place would let a reader see a new index naming a feed not written
+yet; the switch makes a whole export appear at once. nginx resolves ``root`` per request, so it
+serves the old tree or the new one; a sync tool should copy ``$(readlink -f output)/``, which
+stays complete until the build after next (the previous tree is kept for such readers). A
+build killed at any moment leaves the link on the previous tree; the next build deletes the
+half-written one. A lock refuses a second concurrent build.
+
+A build with nothing to change (every document's content key as in the manifest) writes
+nothing, not even a new tree. Documents whose version changed are rendered; those that render
+to the same bytes are still linked, not rewritten. Only written documents are compressed.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feeds.catalog import FORMATS, feed_document_path, pages
+from feeds.compress import CODINGS, encode
 from feeds.config import Settings
 from feeds.errors import ExportError
+from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
 from feeds.render import Document, Renderer
 from feeds.store import Store
 
-__all__ = ["MANIFEST", "ExportReport", "export", "read_manifest"]
+__all__ = [
+    "MANIFEST",
+    "MANIFEST_FORMAT",
+    "ExportReport",
+    "export",
+    "read_manifest",
+    "read_manifest_document",
+    "sibling_paths",
+]
 
 MANIFEST = "manifest.json"
+# Bump when the manifest or the tree layout changes: an older export is then rebuilt in full.
+MANIFEST_FORMAT = 2
 Progress = Callable[[int, int], None]
+_PREVIOUS = "previous"
 
 
 @dataclass(frozen=True)
 class ExportReport:
+    """Counts of files: documents and their precompressed siblings."""
+
     written: int
     unchanged: int
     removed: int
@@ -56,12 +86,22 @@ def read_manifest(tree: Path) -> dict[str, dict[str, Any]]:
 
 
 def read_manifest_document(tree: Path) -> dict[str, Any]:
-    """The whole manifest (base URL and files), or an empty mapping when there is none."""
+    """The whole manifest (format, base URL, files), or an empty mapping when there is none."""
     try:
         data = json.loads((tree / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def sibling_paths(path: str, entry: dict[str, Any]) -> list[str]:
+    """The precompressed files a manifest entry lists next to its document."""
+    encoded = entry.get("encoded") or {}
+    return [path + SIBLINGS[coding] for coding in CODINGS if coding in encoded]
+
+
+def _files_of(path: str, entry: dict[str, Any]) -> list[str]:
+    return [path, *sibling_paths(path, entry)]
 
 
 @contextmanager
@@ -85,8 +125,19 @@ def build_lock(output: Path) -> Iterator[None]:
         yield
 
 
-def _write(path: Path, body: bytes) -> None:
-    path.write_bytes(body)
+def export(store: Store, settings: Settings, output: Path | None = None,
+           progress: Progress | None = None) -> ExportReport:
+    """Write every public document under ``output`` and switch to the new tree atomically."""
+    output = output or settings.output_dir
+    try:
+        with build_lock(output):
+            return _export(store, settings, output, progress)
+    except OSError as exc:
+        where = exc.filename or output
+        raise ExportError(
+            f"{where}: cannot write the export ({exc.strerror or exc}); the previous export "
+            f"at {output} is unchanged"
+        ) from None
 
 
 def _manifest_entry(document: Document, version: str | None) -> dict[str, Any]:
@@ -101,89 +152,229 @@ def _manifest_entry(document: Document, version: str | None) -> dict[str, Any]:
     }
 
 
-def export(store: Store, settings: Settings, output: Path | None = None,
-           progress: Progress | None = None) -> ExportReport:
-    """Write every public document under ``output`` and switch to the new tree atomically."""
-    output = output or settings.output_dir
-    try:
-        with build_lock(output):
-            return _export(store, settings, output, progress)
-    except OSError as exc:
-        raise ExportError(
-            f"{output}: cannot write the export ({exc.strerror or exc}); the previous export "
-            f"is unchanged"
-        ) from None
+def _current_tree(output: Path, root: Path) -> Path | None:
+    """The tree ``output`` points at, adopting a plain directory left there by other means."""
+    if output.is_symlink():
+        target = output.resolve()
+        return target if (target / MANIFEST).is_file() else None
+    if not output.exists():
+        return None
+    if not output.is_dir():
+        raise ExportError(f"{output}: exists and is not a directory; move it away and build again")
+    # A plain directory (an export copied here, or from an older feeds): make it a build tree.
+    # The one moment between the two calls is the only one without an export, once ever.
+    adopted = root / f"adopted-{time.time_ns()}"
+    output.rename(adopted)
+    output.symlink_to(os.path.relpath(adopted, output.parent))
+    return adopted
+
+
+def _unchanged(previous: dict[str, Any], settings: Settings,
+               versions: dict[str, str | None]) -> bool:
+    """True when the previous export already holds exactly these document versions."""
+    files = previous.get("files")
+    if (previous.get("format") != MANIFEST_FORMAT or previous.get("settings") != _fingerprint(settings)
+            or not isinstance(files, dict) or files.keys() != versions.keys()):
+        return False
+    return all(files[path].get("version") == version for path, version in versions.items())
+
+
+def _fingerprint(settings: Settings) -> str:
+    """The settings the export's bytes depend on beyond the documents' version keys."""
+    return settings.fingerprint("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
+                                "brotli_quality")
+
+
+def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[str, str | None]:
+    """Every document's path → a key of everything its bytes depend on, site pages first.
+
+    Finer than ``Renderer.version``, which is per feed: one new record re-versions every archive
+    page of ``all``, though only the pages whose slice of records moved have new bytes. A feed
+    page's bytes depend on the settings and renderer (``global_key``), the feed's name, the
+    page's number and the number of archive pages (its links), and the records in its slice.
+    """
+    keys: dict[str, str | None] = {path: renderer.version(path) for path in renderer.document_paths()}
+    for feed in renderer.feeds.values():
+        members = store.feed_digests(feed.path)
+        for feed_page in pages(feed, settings):
+            digest = hashlib.sha256(
+                f"{renderer.global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+                f"{feed_page.number}\n{feed_page.archive_pages}\n".encode())
+            for record_id, record_digest in members[feed_page.offset:feed_page.offset + feed_page.limit]:
+                digest.update(f"{record_id}:{record_digest}\n".encode())
+            key = digest.hexdigest()[:32]
+            for fmt in FORMATS:
+                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    return keys
 
 
 def _export(store: Store, settings: Settings, output: Path,
             progress: Progress | None) -> ExportReport:
     root = builds_dir(output)
-    previous = output.resolve() if output.is_symlink() else None
-    if output.exists() and not output.is_symlink():
-        # A plain directory from elsewhere: adopt it as the previous build.
-        adopted = root / f"adopted-{time.time_ns()}"
-        output.rename(adopted)
-        output.symlink_to(os.path.relpath(adopted, output.parent))
-        previous = adopted
+    previous = _current_tree(output, root)
     _remove_stale(root, keep=previous)
-    old = read_manifest(previous) if previous else {}
+    old_manifest = read_manifest_document(previous) if previous else {}
     renderer = Renderer(store, settings)
-    paths = list(renderer.document_paths())
+    versions = _content_keys(store, renderer, settings)
+    if previous is not None and _unchanged(old_manifest, settings, versions):
+        files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
+        return ExportReport(0, files, 0, files, output)
+    reusable = old_manifest.get("files", {}) if old_manifest.get("format") == MANIFEST_FORMAT else {}
     tree = root / f"build-{time.time_ns()}-{os.getpid()}"
     tree.mkdir()
-    manifest: dict[str, dict[str, Any]] = {}
-    written = unchanged = 0
-    made_dirs: set[Path] = set()
-    for done, path in enumerate(paths, start=1):
-        target = tree / path
-        if target.parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(target.parent)
-        version = renderer.version(path)
-        known = old.get(path)
-        if previous and known and known.get("version") == version:
-            os.link(previous / path, target)
-            manifest[path] = known
-            unchanged += 1
-        else:
-            document = renderer.render(path)
-            assert document is not None, path
-            entry = _manifest_entry(document, version)
-            if previous and known and known.get("etag") == entry["etag"]:
-                os.link(previous / path, target)
-                unchanged += 1
-            else:
-                _write(target, document.body)
-                written += 1
-            manifest[path] = entry
-        if progress is not None:
-            progress(done, len(paths))
-    listing = {"base_url": settings.base_url, "files": manifest}
-    (tree / MANIFEST).write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    _fsync_tree(tree)
-    link = output.parent / f".{output.name}.new-link"
-    if link.is_symlink():
-        link.unlink()
-    link.symlink_to(os.path.relpath(tree, output.parent))
-    os.replace(link, output)
-    removed = len(set(old) - set(manifest))
+    try:
+        builder = _TreeBuilder(tree, previous, settings)
+        for done, (path, version) in enumerate(versions.items(), start=1):
+            builder.add(path, version, reusable.get(path), renderer)
+            if progress is not None:
+                progress(done, len(versions))
+        builder.finish(old_manifest)
+        _make_durable(builder.new_files)
+        _switch(output, tree)
+    except BaseException:
+        shutil.rmtree(tree, ignore_errors=True)
+        raise
+    if previous is not None and previous.parent == root:
+        _replace_link(root / _PREVIOUS, previous.name)
     _remove_stale(root, keep=tree)
-    return ExportReport(written, unchanged, removed, len(manifest), output)
+    old_files = {f for p, e in reusable.items() for f in _files_of(p, e)}
+    new_files = {f for p, e in builder.manifest.items() for f in _files_of(p, e)}
+    return ExportReport(builder.written, builder.unchanged, len(old_files - new_files),
+                        len(new_files), output)
 
 
-def _fsync_tree(tree: Path) -> None:
-    """Make the new tree durable before the link points at it."""
-    for directory, _, files in os.walk(tree):
-        for name in files:
-            fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+class _TreeBuilder:
+    """Fills a new build tree, reusing the previous tree's files wherever the bytes are kept."""
+
+    def __init__(self, tree: Path, previous: Path | None, settings: Settings) -> None:
+        self.tree = tree
+        self.previous = previous
+        self.settings = settings
+        self.manifest: dict[str, dict[str, Any]] = {}
+        self.written = 0
+        self.unchanged = 0
+        self._made: set[Path] = set()
+        self.new_files: list[Path] = []
+
+    def add(self, path: str, version: str | None, known: dict[str, Any] | None,
+            renderer: Renderer) -> None:
+        if known is not None and known.get("version") == version and self._link(path, known):
+            self.manifest[path] = known
+            return
+        document = renderer.render(path)
+        if document is None:
+            raise AssertionError(f"{path}: listed by the catalogue but not renderable")
+        entry = _manifest_entry(document, version)
+        if known is not None and known.get("etag") == entry["etag"]:
+            entry["encoded"] = known.get("encoded", {})
+            if self._link(path, entry):
+                self.manifest[path] = entry
+                return
+        encoded = {}
+        for coding in CODINGS:
+            body = encode(document.body, coding, brotli_quality=self.settings.brotli_quality)
+            if body is not None:
+                self._put(path + SIBLINGS[coding], body)
+                encoded[coding] = len(body)
+        self._put(path, document.body)
+        entry["encoded"] = encoded
+        if document.immutable:
+            self._put(f"{IMMUTABLE_MARKERS}/{path}", b"")
+        self.written += 1 + len(encoded)
+        self.manifest[path] = entry
+
+    def _dir(self, target: Path) -> None:
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+
+    def _put(self, path: str, body: bytes) -> None:
+        target = self.tree / path
+        self._dir(target)
+        target.write_bytes(body)
+        self.new_files.append(target)
+
+    def _link(self, path: str, entry: dict[str, Any]) -> bool:
+        """Hard-link a document, its siblings and marker from the previous tree, if all are there."""
+        if self.previous is None:
+            return False
+        names = _files_of(path, entry)
+        if entry.get("immutable"):
+            names.append(f"{IMMUTABLE_MARKERS}/{path}")
+        linked: list[Path] = []
+        for name in names:
+            target = self.tree / name
+            self._dir(target)
             try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                os.link(self.previous / name, target)
+            except FileNotFoundError:
+                # Someone removed a file from the previous export: render it again.
+                for done in linked:
+                    done.unlink()
+                return False
+            linked.append(target)
+        self.unchanged += len(_files_of(path, entry))
+        return True
+
+    def finish(self, old_manifest: dict[str, Any]) -> None:
+        """Write the manifest and the host header rules, keeping the old files if identical."""
+        listing = {"format": MANIFEST_FORMAT, "base_url": self.settings.base_url,
+                   "settings": _fingerprint(self.settings), "files": self.manifest}
+        text = json.dumps(listing, indent=1, sort_keys=True) + "\n"
+        self._keep_or_put(MANIFEST, text.encode("utf-8"))
+        self._keep_or_put(HEADERS_FILE, headers_file(self.manifest, self.settings))
+
+    def _keep_or_put(self, name: str, body: bytes) -> None:
+        if self.previous is not None:
+            with suppress(OSError):
+                if (self.previous / name).read_bytes() == body:
+                    os.link(self.previous / name, self.tree / name)
+                    return
+        self._put(name, body)
+
+
+# Above this many new files one sync(2) is cheaper than an fsync(2) per file.
+_FSYNC_LIMIT = 1000
+
+
+def _make_durable(files: list[Path]) -> None:
+    """The new files reach the disk before the link names them (hard links already had)."""
+    if len(files) > _FSYNC_LIMIT:
+        os.sync()
+        return
+    for path in files:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _replace_link(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` with one rename: readers see the old target or the new."""
+    # A fixed name (the lock allows one build at a time) so a killed build leaves no litter.
+    temporary = link.parent / f".{link.name}.new-link"
+    with suppress(FileNotFoundError):
+        temporary.unlink()
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+def _switch(output: Path, tree: Path) -> None:
+    _replace_link(output, os.path.relpath(tree, output.parent))
+    directory = os.open(output.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:
-    """Delete builds that are not the current one (left over from finished or killed builds)."""
+    """Delete build trees other than ``keep`` and the one before it (killed or superseded builds)."""
+    kept = {keep.name} if keep is not None and keep.parent == root else set()
+    previous = root / _PREVIOUS
+    if previous.is_symlink():
+        kept.add(os.readlink(previous))
     for child in root.iterdir():
-        if child.is_dir() and (keep is None or child.resolve() != keep.resolve()):
+        if child.name not in kept and not child.is_symlink() and child.is_dir():
             shutil.rmtree(child, ignore_errors=True)

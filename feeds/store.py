@@ -307,6 +307,15 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def feed_digests(self, feed: str) -> list[tuple[str, str]]:
+        """(record id, record file digest) of every record of ``feed``, in entry_ids order."""
+        rows = self.db.execute(
+            "SELECT m.record_id, r.digest FROM memberships m JOIN records r ON r.id = m.record_id "
+            "WHERE m.feed=? ORDER BY m.published_at, m.record_id",
+            (feed,),
+        )
+        return [(record_id, digest) for record_id, digest in rows]
+
     def records(self, ids: Sequence[str]) -> list[Record]:
         """The records with ``ids``, in that order."""
         found: dict[str, Record] = {}
@@ -325,6 +334,9 @@ class Store:
 
     def published_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=1")}
+
+    def unpublished_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=0")}
 
     def fragments(self, ids: Sequence[str], fmt: str, key: str) -> dict[str, bytes]:
         """Cached entry fragments for ``ids`` rendered under ``key`` (renderer and settings)."""

@@ -1,0 +1,350 @@
+"""The static export: atomic switch, incremental rebuilds, removal, lock, siblings, host headers."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import brotli
+import pytest
+
+from benchmarks.corpus import generate
+from feeds.check import check_export
+from feeds.config import Settings
+from feeds.errors import ExportError
+from feeds.export import MANIFEST, ExportReport, _TreeBuilder, build_lock, builds_dir, export
+from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
+from feeds.ingest import ingest
+from feeds.store import Store
+from tests.conftest import ROOT
+from tests.helpers import documents
+
+CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersecurity record
+
+
+def _build(settings: Settings) -> ExportReport:
+    store = Store.open(settings.store_path)
+    try:
+        ingest(store, settings.seeds_dir, settings.max_record_bytes)
+        return export(store, settings)
+    finally:
+        store.close()
+
+
+def _snapshot(output: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the export that ``output`` points at: path → (inode, mtime in ns)."""
+    tree = output.resolve()
+    found = {}
+    for directory, _, names in os.walk(tree):
+        for name in names:
+            stat = os.stat(os.path.join(directory, name))
+            found[os.path.relpath(os.path.join(directory, name), tree)] = (stat.st_ino, stat.st_mtime_ns)
+    return found
+
+
+def _set_field(path: Path, field: str, value: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    edited, count = re.subn(rf"^{field}:.*$", f"{field}: {value}", text, count=1, flags=re.MULTILINE)
+    assert count == 1, (path, field)
+    path.write_text(edited, encoding="utf-8")
+
+
+@pytest.fixture
+def archived(settings: Settings) -> Settings:
+    """Small pages, so the sample seeds make archive pages, full (immutable) and not."""
+    return dataclasses.replace(settings, items_per_feed=2, archive_page_size=2)
+
+
+def test_export_second_build_with_nothing_changed_keeps_the_tree(settings: Settings) -> None:
+    first = _build(settings)
+    tree = settings.output_dir.resolve()
+    before = _snapshot(settings.output_dir)
+    again = _build(settings)
+    assert settings.output_dir.resolve() == tree
+    assert _snapshot(settings.output_dir) == before
+    assert (again.written, again.removed) == (0, 0)
+    assert again.unchanged == again.total == first.total == first.written
+    assert [p.name for p in builds_dir(settings.output_dir).iterdir() if p.name.startswith("build-")] \
+        == [tree.name]
+
+
+def test_export_incremental_edit_rewrites_only_that_records_documents(tmp_path: Path) -> None:
+    seeds = tmp_path / "corpus"
+    generate(2000, seeds, seed=7)
+    settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
+                        output_dir=tmp_path / "output", base_url="https://cdn.example.org/")
+    _build(settings)
+    before = _snapshot(settings.output_dir)
+    edited = sorted(seeds.glob("*.txt"))[1234]
+    _set_field(edited, "title", '"An edited title for the incremental test"')
+    record_id = edited.stem.split("_")[1]
+    store = Store.open(settings.store_path)
+    feeds = {row[0] for row in store.db.execute(
+        "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
+    store.close()
+    assert {"all"} < feeds
+
+    report = _build(settings)
+
+    after = _snapshot(settings.output_dir)
+    changed = {path for path in after if before.get(path) != after[path]}
+    prefixes = tuple(f"feeds/{feed}{tail}" for feed in feeds for tail in (".", "/archive/"))
+
+    def allowed(path: str) -> bool:
+        document = re.sub(r"\.(gz|br)$", "", path.removeprefix(f"{IMMUTABLE_MARKERS}/"))
+        return document in (MANIFEST, HEADERS_FILE, "index.html", "feeds.opml") \
+            or document.startswith(prefixes) \
+            or document in {f"{feed}/index.html" for feed in feeds}  # the feeds' own pages
+
+    assert sorted(p for p in changed if not allowed(p)) == []
+    holding = [p for p in changed if p.endswith(".atom")
+               and b"An edited title" in (settings.output_dir / p).read_bytes()]
+    assert holding, "the document holding the record was not rewritten"
+    assert set(after) == set(before)
+    assert report.written == len({p for p in changed if p not in (MANIFEST, HEADERS_FILE)
+                                  and not p.startswith(IMMUTABLE_MARKERS)})
+    assert report.written < 100 < report.unchanged
+    assert check_export(settings.output_dir) == []
+
+
+def test_export_removes_a_feed_whose_last_record_is_unpublished(settings: Settings) -> None:
+    _build(settings)
+    assert (settings.output_dir / "feeds/topics/cybersecurity.atom").is_file()
+    record = next(settings.seeds_dir.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt"))
+    _set_field(record, "published", "false")
+
+    report = _build(settings)
+
+    output = settings.output_dir
+    assert not list(output.glob("feeds/topics/cybersecurity*"))
+    assert b"cybersecurity" not in (output / "index.html").read_bytes()
+    assert b"cybersecurity" not in (output / "feeds.opml").read_bytes()
+    assert not [p for p in json.loads((output / MANIFEST).read_text())["files"] if "cybersecurity" in p]
+    assert report.removed >= 3
+    assert check_export(output, unpublished_ids=[CYBERSECURITY_ONLY_RECORD]) == []
+
+
+def test_export_writes_smaller_precompressed_siblings_listed_in_the_manifest(output: Path) -> None:
+    files = json.loads((output / MANIFEST).read_text())["files"]
+    body = (output / "feeds/all.atom").read_bytes()
+    assert gzip.decompress((output / "feeds/all.atom.gz").read_bytes()) == body
+    assert brotli.decompress((output / "feeds/all.atom.br").read_bytes()) == body
+    assert files["feeds/all.atom"]["encoded"] == {
+        "br": (output / "feeds/all.atom.br").stat().st_size,
+        "gzip": (output / "feeds/all.atom.gz").stat().st_size,
+    }
+    for path, entry in files.items():
+        for coding, suffix in (("gzip", ".gz"), ("br", ".br")):
+            sibling = output / (path + suffix)
+            assert sibling.exists() == (coding in entry["encoded"])
+            if sibling.exists():
+                assert sibling.stat().st_size < entry["size"]
+
+
+def test_export_headers_file_gives_each_document_its_type_and_caching(archived: Settings) -> None:
+    _build(archived)
+    output = archived.output_dir
+    rules = {}
+    for block in (output / HEADERS_FILE).read_text().split("\n\n")[1:]:
+        lines = block.strip().splitlines()
+        if lines:
+            rules[lines[0]] = dict(line.strip().split(": ", 1) for line in lines[1:])
+    assert rules["/feeds/all/archive/1.atom"] == {
+        "Content-Type": "application/atom+xml; charset=utf-8",
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Access-Control-Allow-Origin": "*",
+        "Vary": "Accept-Encoding",
+    }
+    # The newest archive page is not full yet (7 entries: 2 current, pages of 2): not immutable.
+    assert rules["/feeds/all/archive/3.json"]["Cache-Control"] == \
+        "public, max-age=300, stale-while-revalidate=60"
+    assert rules["/"]["Content-Type"] == "text/html; charset=utf-8"
+    assert rules["/feeds.opml"]["Content-Type"] == "text/x-opml; charset=utf-8"
+    files = json.loads((output / MANIFEST).read_text())["files"]
+    assert len(rules) == len(files) + 1  # and /index.html
+    assert (output / IMMUTABLE_MARKERS / "feeds/all/archive/1.rss").is_file()
+    assert not (output / IMMUTABLE_MARKERS / "feeds/all/archive/3.rss").exists()
+
+
+def test_export_nginx_snippet_in_docs_is_generated_from_the_defaults() -> None:
+    assert (ROOT / "docs" / "nginx.conf").read_text() == nginx_conf(Settings())
+
+
+def test_export_base_url_sets_self_links_feed_ids_opml_and_index(settings: Settings) -> None:
+    base = "https://cdn.example.org/news/"
+    _build(dataclasses.replace(settings, base_url=base))
+    output = settings.output_dir
+    atom = (output / "feeds/topics/ai.atom").read_text()
+    assert f'<id>{base}feeds/topics/ai.atom</id>' in atom
+    assert f'href="{base}feeds/topics/ai.atom" rel="self"' in atom \
+        or f'rel="self" href="{base}feeds/topics/ai.atom"' in atom
+    assert f'href="{base}feeds/all.rss"' in (output / "feeds/all.rss").read_text()
+    assert json.loads((output / "feeds/all.json").read_bytes())["feed_url"] == f"{base}feeds/all.json"
+    assert f'xmlUrl="{base}feeds/topics/ai.atom"' in (output / "feeds.opml").read_text()
+    assert f'href="{base}feeds/all.atom"' in (output / "index.html").read_text()
+    assert "http://feeds.test/" not in "".join(
+        p.read_text() for p in output.rglob("*") if p.suffix in (".atom", ".rss", ".json", ".opml"))
+    assert check_export(output) == []
+
+
+def test_export_second_concurrent_build_is_refused_with_a_clear_message(settings: Settings) -> None:
+    _build(settings)
+    tree = settings.output_dir.resolve()
+    with build_lock(settings.output_dir):
+        with pytest.raises(ExportError, match="another build is running"):
+            _build(dataclasses.replace(settings, base_url="http://other.test/"))
+        result = subprocess.run(
+            [sys.executable, "-m", "feeds", "build", "--seeds", str(settings.seeds_dir),
+             "--store", str(settings.store_path), "--output", str(settings.output_dir), "-q"],
+            capture_output=True, text=True, cwd=ROOT, check=False, timeout=60,
+        )
+    assert result.returncode == 3
+    assert f"another build is running (pid {os.getpid()})" in result.stderr
+    assert settings.output_dir.resolve() == tree
+
+
+def test_export_disk_full_raises_export_error_and_keeps_the_previous_export(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(settings)
+    tree = settings.output_dir.resolve()
+    calls = []
+
+    def full(self: _TreeBuilder, path: str, body: bytes) -> None:
+        calls.append(path)
+        if len(calls) > 5:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.tree / path))
+        (self.tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (self.tree / path).write_bytes(body)
+
+    monkeypatch.setattr(_TreeBuilder, "_put", full)
+    with pytest.raises(ExportError, match=r"No space left on device.*previous export .* is unchanged"):
+        _build(dataclasses.replace(settings, base_url="http://other.test/"))
+    assert settings.output_dir.resolve() == tree
+    assert check_export(settings.output_dir) == []
+    assert [p.name for p in builds_dir(settings.output_dir).iterdir() if p.name.startswith("build-")] \
+        == [tree.name]
+
+
+def _make_read_only(directory: Path) -> bool:
+    """Make ``directory`` unwritable even for root (chattr +i); False if this system cannot."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        return True
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, "+i", str(directory)], capture_output=True, check=False).returncode == 0
+
+
+def _make_writable(directory: Path) -> None:
+    if os.geteuid() != 0:
+        directory.chmod(0o755)
+    else:
+        subprocess.run(["chattr", "-i", str(directory)], capture_output=True, check=False)
+
+
+def test_export_read_only_output_raises_export_error_and_keeps_the_previous_export(
+        settings: Settings) -> None:
+    _build(settings)
+    tree = settings.output_dir.resolve()
+    builds = builds_dir(settings.output_dir)
+    if not _make_read_only(builds):
+        pytest.skip(f"cannot make {builds} read-only for root here (chattr +i failed): "
+                    "the read-only case is covered only by the disk-full test")
+    try:
+        with pytest.raises(ExportError, match=r"cannot write the export .*previous export"):
+            _build(dataclasses.replace(settings, base_url="http://other.test/"))
+    finally:
+        _make_writable(builds)
+    assert settings.output_dir.resolve() == tree
+    assert check_export(settings.output_dir) == []
+
+
+def _feeds_build(settings: Settings, base_url: str) -> subprocess.Popen[bytes]:
+    """`feeds build` in a child process; its errors go to build.log beside the store."""
+    with open(settings.store_path.parent / "build.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "feeds", "build", "-q", "--seeds", str(settings.seeds_dir),
+             "--store", str(settings.store_path), "--output", str(settings.output_dir),
+             "--base-url", base_url],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+        )
+
+
+def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_path: Path) -> None:
+    seeds = tmp_path / "corpus"
+    generate(1500, seeds, seed=11)
+    settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
+                        output_dir=tmp_path / "output", base_url="http://build-0.test/")
+    _build(settings)
+    started = time.monotonic()
+    # A new base URL changes every document, so every build rewrites the whole tree.
+    assert _feeds_build(settings, "http://build-1.test/").wait(timeout=120) == 0, \
+        (tmp_path / "build.log").read_text()
+    duration = time.monotonic() - started
+    completed = {"http://build-0.test/", "http://build-1.test/"}
+    rng = random.Random(2024)
+    checked = settings.output_dir.resolve()
+    kills = 0
+    deadline = time.monotonic() + 45
+    for attempt in range(2, 40):
+        if kills >= 25 or (kills >= 15 and time.monotonic() > deadline):
+            break
+        base_url = f"http://build-{attempt}.test/"
+        process = _feeds_build(settings, base_url)
+        time.sleep(rng.uniform(0.05, duration))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        if code == 0:
+            completed.add(base_url)
+        else:
+            assert code == -signal.SIGKILL, (tmp_path / "build.log").read_text()
+            kills += 1
+        current = settings.output_dir.resolve()
+        manifest = json.loads((current / MANIFEST).read_text())
+        # The previous export, or this build's when the kill came after its switch.
+        assert manifest["base_url"] in completed | {base_url}
+        completed.add(manifest["base_url"])
+        if current != checked:  # an unchanged tree was checked already
+            assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
+            checked = current
+    assert kills >= 15
+    final = _feeds_build(settings, "http://final.test/")
+    assert final.wait(timeout=120) == 0
+    assert json.loads((settings.output_dir / MANIFEST).read_text())["base_url"] == "http://final.test/"
+    assert check_export(settings.output_dir) == []
+    leftovers = [p.name for p in builds_dir(settings.output_dir).iterdir() if p.name.startswith("build-")]
+    assert len(leftovers) <= 2  # the current tree and the one before it
+
+
+def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_removals(
+        archived: Settings, tmp_path: Path) -> None:
+    _build(archived)
+    seeds = archived.seeds_dir
+    # An older record shifts every archive page after it; an edit and an unpublish change others.
+    inserted = seeds / "010_0123456789abcdef.txt"
+    shutil.copy(next(seeds.glob("001_*.txt")), inserted)
+    _set_field(inserted, "publishedDateTime", "2022-01-01T08:00:00Z")
+    _set_field(inserted, "webUrl", '"https://example.com/an-older-article"')
+    _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
+    _set_field(next(seeds.glob("002_*.txt")), "published", "false")
+    _build(archived)
+    (seeds / next(seeds.glob("003_*.txt")).name).unlink()
+    _build(archived)
+
+    fresh = dataclasses.replace(archived, store_path=tmp_path / "fresh.sqlite3",
+                                output_dir=tmp_path / "fresh")
+    _build(fresh)
+    assert documents(archived.output_dir) == documents(fresh.output_dir)
+    assert check_export(archived.output_dir) == []
