@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint tools bench bench-full clean
+.PHONY: serve build test lint tools bench bench-full soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
+
+# 256 connections for 60 s while records land; bounded, not part of `make test`.
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py --duration 60
 
 clean:
 	rm -rf output .output-builds var
