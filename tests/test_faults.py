@@ -124,8 +124,9 @@ def test_faults_kill_9_during_ingest_leaves_previous_or_new_state(tmp_path: Path
         before = _state(store)
         process = subprocess.Popen(_ingest_command(seeds, store), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        # Anywhere from start-up to a little after the ingest would have committed.
-        delay = rng.uniform(0.1, full * 1.5)
+        # Every other kill aims at the ingest's work; the rest anywhere from start-up to a little
+        # after the ingest would have committed.
+        delay = rng.uniform(idle * 1.5, full * 0.9) if round_number % 2 else rng.uniform(0.1, full * 1.5)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -138,7 +139,7 @@ def test_faults_kill_9_during_ingest_leaves_previous_or_new_state(tmp_path: Path
             assert _complete(after, seeds), f"round {round_number}: neither previous nor complete"
             outcomes["new"] += 1
     print(f"kill -9 outcomes: {outcomes}; idle ingest {idle:.2f} s, full {full:.2f} s")
-    assert outcomes["mid-ingest"] >= 3 and outcomes["new"] >= 1, (outcomes, idle, full)
+    assert outcomes["mid-ingest"] >= 2 and outcomes["new"] >= 1, (outcomes, idle, full)
     # The next ingest completes the work, and agrees with an ingest from scratch.
     subprocess.run(_ingest_command(seeds, store), check=True, capture_output=True)
     _assert_consistent(store)
