@@ -70,6 +70,8 @@ def to_record_file(body: bytes, content_type: str) -> bytes:
         mapping = json.loads(body)
     except ValueError as exc:
         raise RecordError("request body", "body", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RecordError("request body", "body", "JSON nested too deeply") from None
     if not isinstance(mapping, dict):
         raise RecordError("request body", "body", "expected a JSON object of record fields")
     mapping.pop("id", None)
@@ -80,6 +82,7 @@ def to_record_file(body: bytes, content_type: str) -> bytes:
 def _record_id(body: bytes, content_type: str, max_bytes: int) -> str:
     """The posted record's stable id: an ``id`` given in JSON, else a hash of its original URL."""
     if content_type.split(";")[0].strip().lower() == "application/json":
+        to_record_file(body, content_type)  # refuses what is not a JSON object
         given = json.loads(body).get("id")
         if given is not None:
             if not isinstance(given, str) or not _ID.match(given):

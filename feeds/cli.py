@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -301,4 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FeedsError as exc:
         print(f"feeds: {exc}", file=sys.stderr)
+        return 3
+    except sqlite3.DatabaseError as exc:
+        # Damaged pages show only when read: name the file and the way back, from the seeds.
+        print(f"feeds: {_settings(args).store_path}: not a usable store ({exc}); rebuild it from "
+              f"the seeds with `feeds ingest --rebuild`", file=sys.stderr)
         return 3

@@ -53,8 +53,9 @@ def parse_record(name: str, data: bytes, max_bytes: int, now: datetime | None = 
     record_id = record_id_from_name(name)
     if record_id is None:
         # Without a stable key in the name, the original URL is the next most stable thing.
-        source = mapping.get("originalUrl") or mapping.get("webUrl")
-        if not isinstance(source, str) or not source:
+        urls = (mapping.get("originalUrl"), mapping.get("webUrl"))
+        source = next((url for url in urls if isinstance(url, str) and url.strip()), None)
+        if source is None:
             raise RecordError(name, "webUrl", "required; expected an absolute http(s) URL")
         record_id = "u" + hashlib.sha256(source.strip().encode()).hexdigest()[:15]
     return record_from_mapping(mapping, name, record_id, now)

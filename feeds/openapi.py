@@ -42,6 +42,13 @@ def _api_responses(status: str, description: str) -> dict[str, Any]:
     return responses
 
 
+def _body_schema(media_type: str) -> dict[str, Any]:
+    """JSON bodies (JSON Feed) are objects to a client that parses them; the rest are text."""
+    if media_type.endswith(("/json", "+json")):
+        return {"type": "object", "required": ["version", "title", "items"]}
+    return {"type": "string"}
+
+
 def _header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
@@ -63,7 +70,7 @@ def _document_responses(media_types: list[str], settings: Settings, *, feed: boo
         "200": {
             "description": "The document; gzip or br content coding as Accept-Encoding allows.",
             "headers": headers,
-            "content": {bare: {"schema": {"type": "string"}} for bare in media_types},
+            "content": {bare: {"schema": _body_schema(bare)} for bare in media_types},
         },
         "304": {"description": "Not Modified: the validators sent still match.", "headers": headers},
         "404": _text("No such document."),

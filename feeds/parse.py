@@ -32,7 +32,9 @@ class _StrictLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
+            if not isinstance(key, Hashable):
+                continue  # the base class refuses it, naming the line
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {str(key)[:40]!r}", key_node.start_mark
                 )
@@ -153,6 +155,16 @@ def _load_fast(source: str) -> dict[str, Any] | None:
     return loaded
 
 
+def _reader_problem(exc: yaml.YAMLError) -> str:
+    """What a reader error is about: PyYAML refuses control characters outside escapes."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # The pure-Python reader gives the character, the C one its code point.
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return (f"character U+{code:04X} is not allowed in YAML; write it as an escape in "
+                f"double quotes, or remove it")
+    return "invalid YAML"
+
+
 def load_front_matter(data: bytes, path: str, max_bytes: int, *, fast: bool = True) -> dict[str, Any]:
     """Parse a record file's bytes into the mapping of its front matter.
 
@@ -173,10 +185,14 @@ def load_front_matter(data: bytes, path: str, max_bytes: int, *, fast: bool = Tr
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or _reader_problem(exc)
         raise RecordError(path, "front matter", f"{problem}{where}") from None
     except RecursionError:
         raise RecordError(path, "front matter", "nested too deeply") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError):
+        # PyYAML's constructors fail this way on an explicit tag its value does not fit (!!int --).
+        raise RecordError(path, "front matter", "a value does not fit its YAML tag (such as !!int)"
+                          ) from None
     if not isinstance(loaded, dict):
         raise RecordError(path, "front matter", "expected a mapping of fields")
     if not _count_nodes(loaded, MAX_NODES):

@@ -103,11 +103,13 @@ class Store:
             db.execute("PRAGMA busy_timeout=10000")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if not tables:
-                db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
-                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-                db.execute(
-                    "INSERT INTO groups (path, kind, key, name) VALUES (?, 'all', '', '')",
-                    (ALL_FEED,),
+                # One transaction: a process killed while creating the store leaves none, not a
+                # store without its version (which would then be refused).
+                db.executescript(
+                    "BEGIN;" + _SCHEMA
+                    + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                    + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
+                    + "COMMIT;"
                 )
             else:
                 row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()

@@ -12,9 +12,10 @@ from feeds.model import Image, Provider, Record, Related
 
 __all__ = ["clean_text", "record_from_mapping"]
 
-# XML 1.0 allows neither C0 controls (but tab, LF, CR), surrogates nor U+FFFE/U+FFFF:
+# XML 1.0 allows neither C0 controls (but tab, LF, CR), surrogates nor U+FFFE/U+FFFF, and
+# discourages DEL and C1 controls, which readers show as Windows-1252 letters:
 # https://www.w3.org/TR/xml/#charsets
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
@@ -107,7 +108,10 @@ class _Fields:
             raise self.fail(name, f"expected an ISO-8601 date-time, got {_kind(value)}")
         if value.tzinfo is None or value.utcoffset() is None:
             raise self.fail(name, "no time zone; add Z or an offset such as +02:00")
-        moment = value.astimezone(UTC).replace(microsecond=0)
+        try:
+            moment = value.astimezone(UTC).replace(microsecond=0)
+        except OverflowError:  # e.g. year 1 east of UTC: before datetime.min once in UTC
+            raise self.fail(name, "date out of range") from None
         if moment.year < 1970:
             raise self.fail(name, "dates before 1970 are not accepted")
         if self.now is not None and moment > self.now + FUTURE_TOLERANCE:

@@ -31,7 +31,7 @@ from feeds.store import ALL_FEED, FeedRow, Store
 __all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 # Formats a browser may open directly: they reference the feed stylesheet for a readable view.
 STYLED_FORMATS = ("atom", "rss")

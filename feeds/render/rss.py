@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 
 from feedgen.feed import FeedGenerator
 
@@ -52,7 +53,9 @@ def entry(record: Record, id_prefix: str) -> bytes:
     fe.pubDate(record.published_at)
     # RSS <author> must be an e-mail address; Dublin Core's creator carries a name.
     fe.dc.dc_creator(record.provider.name)
-    fe.description(record.excerpt or record.title)
+    # Readers take an RSS description as HTML (https://www.rssboard.org/rss-profile#element-channel-item-description):
+    # escaped, a record's "<script>" shows as text instead of becoming markup.
+    fe.description(escape(record.excerpt or record.title))
     content = related_html(record)
     if content:
         # Escaped rather than CDATA: a "]]>" in a related title cannot then end the section.
