@@ -163,7 +163,7 @@ class Publisher:
         document = self.renderer.render(path, limit)
         if document is None:
             return None
-        item = Representations.of(document, version)
+        item = Representations.of(document, version, self.settings.brotli_quality)
         key = _key(path, limit)
         self.cache.put(key, item)
         self.validators.put(key, item.validators)

@@ -59,10 +59,10 @@ class Representations:
     encoded: dict[str, bytes]
 
     @classmethod
-    def of(cls, document: Document, version: str) -> Representations:
+    def of(cls, document: Document, version: str, brotli_quality: int) -> Representations:
         encoded = {}
         for coding in CODINGS:
-            body = encode(document.body, coding)
+            body = encode(document.body, coding, brotli_quality=brotli_quality)
             if body is not None:
                 encoded[coding] = body
         return cls(document, version, encoded)

@@ -14,17 +14,18 @@ CODINGS = ("br", "gzip")
 MIN_SIZE = 512
 
 
-def encode(body: bytes, coding: str, *, brotli_quality: int = 11) -> bytes | None:
+def encode(body: bytes, coding: str, *, brotli_quality: int) -> bytes | None:
     """``body`` in ``coding``, or None when it would not be smaller.
 
-    ``brotli_quality`` below 11 trades a few percent of size for much faster compression
-    (the export of a large corpus compresses tens of thousands of documents at once).
+    ``brotli_quality`` 11 is about 10% smaller than 5 but some 50 times slower: too slow for
+    a server compressing each new version of a live feed, or an export of 100,000 records.
     """
     if len(body) < MIN_SIZE:
         return None
     if coding == "gzip":
-        # mtime=0: the same bytes give the same .gz, build after build.
-        encoded = gzip.compress(body, compresslevel=9, mtime=0)
+        # mtime=0: the same bytes give the same .gz, build after build. Level 6 is zlib's
+        # default: within 0.2% of level 9's size on feeds, at two thirds of the time.
+        encoded = gzip.compress(body, compresslevel=6, mtime=0)
     elif coding == "br":
         encoded = brotli.compress(body, quality=brotli_quality)
     else:

@@ -135,9 +135,9 @@ def test_app_compresses_each_version_once(client: TestClient, monkeypatch: pytes
     calls: list[str] = []
     real = feeds.cache.encode
 
-    def counting(body: bytes, coding: str) -> bytes | None:
+    def counting(body: bytes, coding: str, *, brotli_quality: int) -> bytes | None:
         calls.append(coding)
-        return real(body, coding)
+        return real(body, coding, brotli_quality=brotli_quality)
 
     monkeypatch.setattr(feeds.cache, "encode", counting)
     for _ in range(3):

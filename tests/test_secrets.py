@@ -110,7 +110,7 @@ def test_secrets_never_in_any_response_or_the_access_log(
         monkeypatch: pytest.MonkeyPatch) -> None:
     settings, secrets = corpus
     # Identity bodies only: the bytes to search; brotli at its best quality would dominate the run.
-    monkeypatch.setattr("feeds.cache.encode", lambda body, coding: None)
+    monkeypatch.setattr("feeds.cache.encode", lambda body, coding, **_: None)
     caplog.set_level(logging.INFO)
     served = replace(settings, store_path=settings.store_path.with_name("served.sqlite3"))
     with TestClient(create_app(served)) as client:

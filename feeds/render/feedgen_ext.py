@@ -10,9 +10,10 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from feeds.render.common import FeedHead
+from feeds.model import Record
+from feeds.render.common import FeedHead, media_attributes
 
-__all__ = ["ATOM_NS", "FeedsEntryExtension", "FeedsExtension"]
+__all__ = ["ATOM_NS", "FeedsEntryExtension", "FeedsExtension", "add_media_and_links"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
@@ -88,3 +89,19 @@ class FeedsEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         for attributes in self.links:
             xml_elem(f"{{{ATOM_NS}}}link", item, **attributes)
         return item
+
+
+def add_media_and_links(fe: Any, record: Record) -> None:
+    """Images as Media RSS, the AMP and related links: alike in Atom entries and RSS items."""
+    for image in record.images:
+        # Distinct images, not renditions of one: no media:group (group=None).
+        # https://www.rssboard.org/media-rss#media-group
+        fe.media.content(media_attributes(image.url, image.width, image.height, medium=True),
+                         group=None)
+    if record.images:
+        first = record.images[0]
+        fe.media.thumbnail(media_attributes(first.url, first.width, first.height), group=None)
+    if record.amp_url:
+        fe.feeds.link("amphtml", record.amp_url, type="text/html")
+    for related in record.related:
+        fe.feeds.link("related", related.url, title=related.title, type="text/html")

@@ -12,10 +12,9 @@ from feeds.render.common import (
     FeedHead,
     assemble,
     cut_element,
-    media_attributes,
     related_html,
 )
-from feeds.render.feedgen_ext import FeedsEntryExtension, FeedsExtension
+from feeds.render.feedgen_ext import FeedsEntryExtension, FeedsExtension, add_media_and_links
 
 __all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entry"]
 
@@ -62,17 +61,7 @@ def entry(record: Record, id_prefix: str) -> bytes:
         fe.content(content)
     for topic in record.topics:
         fe.category(term=topic)
-    for image in record.images:
-        # Distinct images, not renditions of one: no media:group (group=None).
-        fe.media.content(media_attributes(image.url, image.width, image.height, medium=True),
-                         group=None)
-    if record.images:
-        first = record.images[0]
-        fe.media.thumbnail(media_attributes(first.url, first.width, first.height), group=None)
-    if record.amp_url:
-        fe.feeds.link("amphtml", record.amp_url, type="text/html")
-    for related in record.related:
-        fe.feeds.link("related", related.url, title=related.title, type="text/html")
+    add_media_and_links(fe, record)
     return cut_element(fg.rss_str(pretty=False, xml_declaration=False), b"item")
 
 
