@@ -56,24 +56,23 @@ class Publisher:
     settings: Settings
     store: Store
     writer: Store
-    renderer: Renderer
     cache: DocumentCache
     validators: ValidatorIndex
     notifier: Notifier = field(default_factory=Notifier)
     events: Broadcaster = field(default_factory=Broadcaster)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    renderer: Renderer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.renderer = self.new_renderer()
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
         writer = Store.open(settings.store_path)
         store = Store.open(settings.store_path)
         store.pin()
-        publisher = cls(settings, store, writer, Renderer(store, settings),
-                        DocumentCache(settings.cache_mb * 1024 * 1024),
-                        ValidatorIndex(settings.etag_index_entries),
-                        notifier or Notifier())
-        publisher.renderer = publisher.new_renderer()
-        return publisher
+        return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
+                   ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
 
     def new_renderer(self) -> Renderer:
         return Renderer(self.store, self.settings, save_fragments=self._save_fragments)
@@ -256,15 +255,17 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         if ingest_on_start:
             report = publisher.ingest()
             log.info("ingest: %s", report.summary())
-        async with anyio.create_task_group() as tasks:
-            stop = anyio.Event()
-            if settings.watch:
-                tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
-            try:
-                yield
-            finally:
-                stop.set()
-                publisher.close()
+        try:
+            async with anyio.create_task_group() as tasks:
+                stop = anyio.Event()
+                if settings.watch:
+                    tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
+                try:
+                    yield
+                finally:
+                    stop.set()  # the watcher ends, after any ingest it is running
+        finally:
+            publisher.close()
 
     async def _on_change(names: set[str]) -> None:
         report = await publisher.ingest_now()
