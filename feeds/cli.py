@@ -19,6 +19,7 @@ from typing import Any
 from feeds.config import Settings, load_settings
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
+from feeds.pool import worker_count
 from feeds.store import FeedRow, Store
 
 __all__ = ["main"]
@@ -166,7 +167,8 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> tuple[Store, Ingest
         raise ConfigError(f"{settings.seeds_dir}: seeds directory not found (set --seeds)")
     store = _open_store(settings, getattr(args, "rebuild", False))
     with _progress("ingest", args.quiet) as progress:
-        report = ingest(store, settings.seeds_dir, settings.max_record_bytes, progress)
+        report = ingest(store, settings.seeds_dir, settings.max_record_bytes, progress,
+                        workers=worker_count(settings.workers))
     for error in report.errors:
         print(f"rejected: {error}", file=sys.stderr)
     if _plain(args.quiet):

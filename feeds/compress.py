@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 
 import brotli
 
-__all__ = ["CODINGS", "MIN_SIZE", "encode"]
+__all__ = ["CODINGS", "MIN_SIZE", "encode", "encode_each"]
 
 # Preference order when a client accepts several equally.
 CODINGS = ("br", "gzip")
@@ -31,3 +32,17 @@ def encode(body: bytes, coding: str, *, brotli_quality: int) -> bytes | None:
     else:
         raise ValueError(f"unknown content coding {coding!r}")
     return encoded if len(encoded) < len(body) else None
+
+
+def encode_each(documents: Sequence[tuple[str, bytes]], *,
+                brotli_quality: int) -> list[tuple[str, dict[str, bytes]]]:
+    """(name, {coding: bytes}) for each (name, body): the codings that make it smaller, in order."""
+    out = []
+    for name, body in documents:
+        encoded = {}
+        for coding in CODINGS:
+            smaller = encode(body, coding, brotli_quality=brotli_quality)
+            if smaller is not None:
+                encoded[coding] = smaller
+        out.append((name, encoded))
+    return out

@@ -31,6 +31,10 @@ class RecordError(FeedsError):
         # True when the same file may be accepted later (a duplicate, a future date).
         self.retry = retry
 
+    def __reduce__(self) -> tuple[type[RecordError], tuple[str, str, str, bool]]:
+        # Rebuilt from its fields when it comes back from a pool worker (ingest).
+        return (RecordError, (self.path, self.field, self.reason, self.retry))
+
 
 class StoreError(FeedsError):
     """The store cannot be used as it is."""

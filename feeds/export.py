@@ -30,16 +30,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from feeds.catalog import feed_document_path, pages
-from feeds.compress import CODINGS, encode
+from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
+from feeds.pool import pooled_map, worker_count
 from feeds.render import Document, Renderer
-from feeds.render.fragments import worker_count
 from feeds.store import Store
 
 __all__ = [
@@ -57,6 +58,9 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2
 Progress = Callable[[int, int], None]
 _PREVIOUS = "previous"
+# Below this many documents a pool costs more to start than it saves.
+_POOL_THRESHOLD = 200
+_BATCH_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -225,16 +229,28 @@ def _export(store: Store, settings: Settings, output: Path,
                      and old_manifest.get("settings") == _fingerprint(settings))
     reusable = old_manifest.get("files", {}) if same_settings else {}
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
-    renderer.prepare([p for p, v in versions.items() if reusable.get(p, {}).get("version") != v],
-                     worker_count(settings.workers))
+    stale = [p for p, v in versions.items() if reusable.get(p, {}).get("version") != v]
+    renderer.prepare(stale, worker_count(settings.workers))
     tree = root / f"build-{time.time_ns()}-{os.getpid()}"
     tree.mkdir()
     try:
         builder = _TreeBuilder(tree, previous, settings)
-        for done, (path, version) in enumerate(versions.items(), start=1):
-            builder.add(path, version, reusable.get(path), renderer)
-            if progress is not None:
-                progress(done, len(versions))
+
+        def written() -> Iterator[tuple[str, bytes]]:
+            for done, (path, version) in enumerate(versions.items(), start=1):
+                body = builder.add(path, version, reusable.get(path), renderer)
+                if body is not None and settings.precompress:
+                    yield path, body
+                if progress is not None:
+                    progress(done, len(versions))
+
+        # Compressing is most of a cold build's time: the pool compresses while this process
+        # renders the next documents; the siblings are written here, in document order.
+        workers = worker_count(settings.workers) if len(stale) >= _POOL_THRESHOLD else 1
+        for encoded in pooled_map(partial(encode_each, brotli_quality=settings.brotli_quality),
+                                  _batches(written()), workers):
+            for path, bodies in encoded:
+                builder.add_encoded(path, bodies)
         builder.finish(old_manifest)
         _make_durable(builder.new_files)
         _switch(output, tree)
@@ -264,10 +280,11 @@ class _TreeBuilder:
         self.new_files: list[Path] = []
 
     def add(self, path: str, version: str | None, known: dict[str, Any] | None,
-            renderer: Renderer) -> None:
+            renderer: Renderer) -> bytes | None:
+        """Link or write one document; returns its bytes when it was written (to compress)."""
         if known is not None and known.get("version") == version and self._link(path, known):
             self.manifest[path] = known
-            return
+            return None
         document = renderer.render(path)
         if document is None:
             raise AssertionError(f"{path}: listed by the catalogue but not renderable")
@@ -276,19 +293,21 @@ class _TreeBuilder:
             entry["encoded"] = known.get("encoded", {})
             if self._link(path, entry):
                 self.manifest[path] = entry
-                return
-        encoded = {}
-        for coding in CODINGS if self.settings.precompress else ():
-            body = encode(document.body, coding, brotli_quality=self.settings.brotli_quality)
-            if body is not None:
-                self._put(path + SIBLINGS[coding], body)
-                encoded[coding] = len(body)
+                return None
         self._put(path, document.body)
-        entry["encoded"] = encoded
+        entry["encoded"] = {}
         if document.immutable:
             self._put(f"{IMMUTABLE_MARKERS}/{path}", b"")
-        self.written += 1 + len(encoded)
+        self.written += 1
         self.manifest[path] = entry
+        return document.body
+
+    def add_encoded(self, path: str, bodies: dict[str, bytes]) -> None:
+        """Write the precompressed siblings of a document ``add`` wrote."""
+        for coding, body in bodies.items():
+            self._put(path + SIBLINGS[coding], body)
+            self.manifest[path]["encoded"][coding] = len(body)
+        self.written += len(bodies)
 
     def _dir(self, target: Path) -> None:
         if target.parent not in self._made:
@@ -338,6 +357,20 @@ class _TreeBuilder:
                     os.link(self.previous / name, self.tree / name)
                     return
         self._put(name, body)
+
+
+def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
+    """Documents in groups of about ``_BATCH_BYTES``: few enough messages to the pool."""
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for path, body in documents:
+        batch.append((path, body))
+        size += len(body)
+        if size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 # Above this many new files one sync(2) is cheaper than an fsync(2) per file.

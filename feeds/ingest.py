@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from feeds.errors import RecordError
 from feeds.model import Record
 from feeds.parse import load_front_matter, record_id_from_name
+from feeds.pool import pooled_map
 from feeds.store import FileState, Store
 from feeds.validate import record_from_mapping
 
@@ -72,9 +74,49 @@ def _settle_rivals(store: Store, name: str, record: Record) -> set[str]:
     return changed
 
 
+# (file name, size, mtime, digest already stored or None to parse whatever the bytes)
+_Job = tuple[str, int, int, str | None]
+# What became of a file: unreadable (error), unchanged bytes (state only), or parsed.
+_Outcome = tuple[str, FileState | None, Record | RecordError | None]
+# Below this many files to read a pool costs more to start than it saves.
+POOL_THRESHOLD = 500
+_CHUNK = 100
+
+
+def _read_and_parse(jobs: Sequence[_Job], seeds_dir: Path, max_bytes: int,
+                    now: datetime) -> list[_Outcome]:
+    """Read, hash and parse record files; touches no store, so it runs in pool workers."""
+    out: list[_Outcome] = []
+    for name, size, mtime_ns, known_digest in jobs:
+        try:
+            # Too large: refused from its size alone, without reading it into memory.
+            data = b"" if size > max_bytes else (seeds_dir / name).read_bytes()
+        except OSError as exc:
+            out.append((name, None, RecordError(name, "file", f"cannot be read: {exc.strerror}")))
+            continue
+        digest = hashlib.sha256(data).hexdigest() if data else f"size:{size}"
+        state = FileState(size, mtime_ns, digest)
+        if known_digest == digest:
+            out.append((name, state, None))
+            continue
+        try:
+            if size > max_bytes:
+                raise RecordError(name, "file", f"{size} bytes is over the limit of "
+                                  f"{max_bytes} (max_record_bytes)")
+            out.append((name, state, parse_record(name, data, max_bytes, now)))
+        except RecordError as error:
+            out.append((name, state, error))
+    return out
+
+
 def ingest(store: Store, seeds_dir: Path, max_bytes: int,
-           progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
-    """Parse new and changed files, drop deleted ones, in one transaction."""
+           progress: Progress | None = None, now: datetime | None = None,
+           workers: int = 1) -> IngestReport:
+    """Parse new and changed files, drop deleted ones, in one transaction.
+
+    Files are read and parsed in ``workers`` processes when there are many; the store is
+    written here, in file-name order, so the result does not depend on the pool.
+    """
     now = now or datetime.now(UTC)
     on_disk = scan_seeds(seeds_dir)
     known = store.file_states()
@@ -85,41 +127,43 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
         if name not in known or name in retry
         or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
     )
+    jobs: list[_Job] = [
+        (name, on_disk[name].st_size, on_disk[name].st_mtime_ns,
+         known[name].digest if name in known and name not in retry else None)
+        for name in candidates
+    ]
+    chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))
+    work = partial(_read_and_parse, seeds_dir=seeds_dir, max_bytes=max_bytes, now=now)
     changed: set[str] = set()
     errors: list[RecordError] = []
-    ingested = touched_only = 0
+    ingested = touched_only = done = 0
     with store.transaction():
         for name in removed:
             changed |= store.remove_file(name)
-        for done, name in enumerate(candidates, start=1):
-            st = on_disk[name]
-            try:
-                # Too large: refused from its size alone, without reading it into memory.
-                data = b"" if st.st_size > max_bytes else (seeds_dir / name).read_bytes()
-            except OSError as exc:
-                errors.append(RecordError(name, "file", f"cannot be read: {exc.strerror}"))
-                continue
-            digest = hashlib.sha256(data).hexdigest() if data else f"size:{st.st_size}"
-            state = FileState(st.st_size, st.st_mtime_ns, digest)
-            if name in known and name not in retry and known[name].digest == state.digest:
-                store.touch_file(name, state)
-                touched_only += 1
-            else:
-                try:
-                    if st.st_size > max_bytes:
-                        raise RecordError(name, "file", f"{st.st_size} bytes is over the limit of "
-                                          f"{max_bytes} (max_record_bytes)")
-                    record = parse_record(name, data, max_bytes, now)
-                    changed |= _settle_rivals(store, name, record)
-                except RecordError as error:
-                    errors.append(error)
-                    changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
-                                                 retry=error.retry)
+        for outcomes in pooled_map(work, chunks, workers if len(jobs) >= POOL_THRESHOLD else 1):
+            for name, state, result in outcomes:
+                done += 1
+                if state is None:
+                    assert isinstance(result, RecordError)
+                    errors.append(result)
+                    continue
+                if result is None:
+                    store.touch_file(name, state)
+                    touched_only += 1
                 else:
-                    changed |= store.put_record(name, state, record)
-                    ingested += 1
-            if progress is not None:
-                progress(done, len(candidates))
+                    try:
+                        if isinstance(result, RecordError):
+                            raise result
+                        changed |= _settle_rivals(store, name, result)
+                    except RecordError as error:
+                        errors.append(error)
+                        changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
+                                                     retry=error.retry)
+                    else:
+                        changed |= store.put_record(name, state, result)
+                        ingested += 1
+                if progress is not None:
+                    progress(done, len(candidates))
     return IngestReport(
         seen=len(on_disk),
         ingested=ingested,

@@ -7,17 +7,16 @@ records out to a process pool; the result is the same bytes as rendering them on
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import partial
 from types import ModuleType
 
 from feeds.model import Record
+from feeds.pool import pooled_map
 from feeds.render import atom, jsonfeed, rss
 from feeds.store import Store
 
-__all__ = ["FORMAT_MODULES", "fill", "render_rows", "worker_count"]
+__all__ = ["FORMAT_MODULES", "fill", "render_rows"]
 
 FORMAT_MODULES: dict[str, ModuleType] = {"atom": atom, "rss": rss, "json": jsonfeed}
 # Below this many records a pool costs more to start than it saves.
@@ -27,11 +26,6 @@ CHUNK = 200
 # (record id, the record as the store keeps it (JSON), formats to render)
 Row = tuple[str, str, tuple[str, ...]]
 Fragment = tuple[str, str, bytes]
-
-
-def worker_count(setting: int) -> int:
-    """Processes to use: the ``workers`` setting, where 0 means one per CPU this process may use."""
-    return setting or len(os.sched_getaffinity(0))
 
 
 def render_rows(rows: Sequence[Row], id_prefix: str) -> list[Fragment]:
@@ -58,21 +52,9 @@ def fill(store: Store, missing: dict[str, tuple[str, ...]], id_prefix: str, key:
         return 0
     written = 0
     with store.transaction():
-        if workers < 2 or len(missing) < POOL_THRESHOLD:
-            for rows in _chunks(store, missing):
-                written += store.put_fragment_rows(key, render_rows(rows, id_prefix))
-            return written
-        # fork: workers start at once and inherit the imported renderers; they touch no
-        # connection of ours, only the rows they are sent.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            pending: set[Future[list[Fragment]]] = set()
-            for rows in _chunks(store, missing):
-                pending.add(pool.submit(render_rows, rows, id_prefix))
-                if len(pending) >= 2 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        written += store.put_fragment_rows(key, future.result())
-            for future in pending:
-                written += store.put_fragment_rows(key, future.result())
+        # Below the threshold a pool costs more to start than it saves.
+        workers = workers if len(missing) >= POOL_THRESHOLD else 1
+        for fragments in pooled_map(partial(render_rows, id_prefix=id_prefix),
+                                    _chunks(store, missing), workers):
+            written += store.put_fragment_rows(key, fragments)
     return written

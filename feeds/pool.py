@@ -1,0 +1,69 @@
+"""Pure work in bulk: batches mapped in a pool of forked processes, results in input order.
+
+Parsing records, rendering entry fragments and compressing documents are pure (bytes in, bytes
+out), so large batches fan out to one process per CPU while the caller keeps every write to the
+store and the disk, in input order: the results are the same as without a pool.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
+
+__all__ = ["pooled_map", "worker_count"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def worker_count(setting: int) -> int:
+    """Processes to use: the ``workers`` setting, where 0 means one per CPU this process may use."""
+    return setting or len(os.sched_getaffinity(0))
+
+
+# prctl(2) option: the signal this process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool worker start-up: end when the parent does (``kill -9`` of a build).
+
+    An orphaned worker would otherwise wait for work forever, holding the parent's open files,
+    among them the export's build lock, so every later build would be refused.
+    """
+    # https://man7.org/linux/man-pages/man2/prctl.2.html (PR_SET_PDEATHSIG)
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def pooled_map(function: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
+    """``function(batch)`` for each batch, in order; in ``workers`` processes when 2 or more.
+
+    ``batches`` is read lazily, at most two batches per worker ahead of the results taken, so a
+    caller producing batches (rendering documents) overlaps with the pool and memory stays flat.
+    """
+    if workers < 2:
+        yield from map(function, batches)
+        return
+    # fork: workers start at once and inherit the imported modules; they touch no connection
+    # or file of the parent's, only the batches they are sent.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for batch in batches:
+                pending.append(pool.submit(function, batch))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()

@@ -1,0 +1,94 @@
+"""Batches mapped in a process pool give the results, in the order, of mapping them here."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feeds import export as export_module
+from feeds.config import Settings
+from feeds.export import export
+from feeds.ingest import ingest
+from feeds.pool import pooled_map
+from feeds.store import Store
+
+# feeds/__init__.py re-exports the function under the module's name.
+ingest_module = importlib.import_module("feeds.ingest")
+
+
+def _pid_and_square(batch: list[int]) -> tuple[int, list[int]]:
+    return os.getpid(), [n * n for n in batch]
+
+
+def test_pooled_map_keeps_input_order_and_runs_in_other_processes() -> None:
+    batches = [[n, n + 1] for n in range(0, 40, 2)]
+    pooled = list(pooled_map(_pid_and_square, batches, workers=2))
+    assert [squares for _, squares in pooled] == [[n * n for n in b] for b in batches]
+    assert os.getpid() not in {pid for pid, _ in pooled}
+
+
+def test_pooled_map_with_one_worker_runs_here() -> None:
+    assert {pid for pid, _ in pooled_map(_pid_and_square, [[1], [2]], workers=1)} == {os.getpid()}
+
+
+def test_pooled_map_reads_batches_only_a_few_ahead_of_the_results() -> None:
+    read: list[int] = []
+
+    def batches() -> Iterator[list[int]]:
+        for n in range(100):
+            read.append(n)
+            yield [n]
+
+    results = pooled_map(_pid_and_square, batches(), workers=2)
+    next(results)
+    assert len(read) <= 2 * 2 + 1  # two batches per worker in flight, one taken
+    results.close()
+
+
+def _store_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    tables = [r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+
+
+def test_ingest_in_a_pool_equals_ingest_here(settings: Settings, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    seeds = tmp_path / "copied-seeds"
+    shutil.copytree(settings.seeds_dir, seeds)
+    first = sorted(seeds.glob("*.txt"))[0]
+    (seeds / ("zz" + first.name)).write_bytes(first.read_bytes())  # a duplicate: refused
+    (seeds / "zz_broken.txt").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    serial = Store.open(tmp_path / "serial.sqlite3")
+    pooled = Store.open(tmp_path / "pooled.sqlite3")
+    expected = ingest(serial, seeds, settings.max_record_bytes, workers=1)
+    monkeypatch.setattr(ingest_module, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(ingest_module, "_CHUNK", 3)
+    got = ingest(pooled, seeds, settings.max_record_bytes, workers=2)
+    assert got.summary() == expected.summary() and len(got.errors) == 2
+    assert [str(e) for e in got.errors] == [str(e) for e in expected.errors]
+    assert got.changed_feeds == expected.changed_feeds
+    assert _store_rows(pooled) == _store_rows(serial)
+
+
+def _tree(output: Path) -> dict[str, bytes]:
+    root = output.resolve()
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_export_compressing_in_a_pool_writes_the_same_tree(settings: Settings, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(settings.store_path)
+    ingest(store, settings.seeds_dir, settings.max_record_bytes)
+    export(store, dataclasses.replace(settings, workers=1), tmp_path / "serial")
+    monkeypatch.setattr(export_module, "_POOL_THRESHOLD", 0)
+    monkeypatch.setattr(export_module, "_BATCH_BYTES", 1)
+    report = export(store, dataclasses.replace(settings, workers=2), tmp_path / "pooled")
+    assert report.written == report.total
+    serial, pooled = _tree(tmp_path / "serial"), _tree(tmp_path / "pooled")
+    assert any(name.endswith(".br") for name in pooled)
+    assert pooled == serial
