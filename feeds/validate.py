@@ -31,6 +31,10 @@ FUTURE_TOLERANCE = timedelta(days=1)
 
 def clean_text(text: str) -> str:
     """Drop characters XML cannot carry, collapse runs of whitespace, trim."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        # Most text: printable ASCII has no forbidden character and no whitespace but single
+        # spaces, so the substitutions below would change nothing.
+        return text.strip()
     return _SPACES.sub(" ", _XML_FORBIDDEN.sub("", text)).strip()
 
 
@@ -155,7 +159,8 @@ def check_url(url: str, fail: Any, name: str) -> str:
     """Return ``url`` if it is an absolute http(s) URL we are willing to publish."""
     if len(url) > MAX_URL:
         raise fail(name, f"URL of {len(url)} characters is over the limit of {MAX_URL}")
-    if _XML_FORBIDDEN.search(url) or any(c.isspace() for c in url):
+    # \s in a str pattern is str.isspace(): Unicode whitespace, the same test in C.
+    if _XML_FORBIDDEN.search(url) or _SPACES.search(url):
         raise fail(name, "URL contains spaces or control characters; percent-encode them")
     try:
         parts = urlsplit(url)
