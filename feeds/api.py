@@ -79,16 +79,18 @@ def to_record_file(body: bytes, content_type: str) -> bytes:
     return ("---\n" + dumped + "---\n").encode()
 
 
-def _record_id(body: bytes, content_type: str, max_bytes: int) -> str:
-    """The posted record's stable id: an ``id`` given in JSON, else a hash of its original URL."""
+def _record_id(body: bytes, data: bytes, content_type: str, max_bytes: int) -> str:
+    """The posted record's stable id: an ``id`` given in JSON, else a hash of its original URL.
+
+    ``data`` is ``body`` as a record file (to_record_file), so it has been checked already.
+    """
     if content_type.split(";")[0].strip().lower() == "application/json":
-        to_record_file(body, content_type)  # refuses what is not a JSON object
         given = json.loads(body).get("id")
         if given is not None:
             if not isinstance(given, str) or not _ID.match(given):
                 raise RecordError("request body", "id", "expected 16 lowercase hex digits")
             return given
-    mapping = load_front_matter(to_record_file(body, content_type), "request body", max_bytes)
+    mapping = load_front_matter(data, "request body", max_bytes)
     source = mapping.get("originalUrl") or mapping.get("webUrl")
     if not isinstance(source, str) or not source.strip():
         raise RecordError("request body", "webUrl", "required; expected an absolute http(s) URL")
@@ -148,8 +150,8 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
             _guard(api, request)
             body = await _read_body(request, api.max_bytes)
             content_type = request.headers.get("content-type", "text/plain")
-            record_id = _record_id(body, content_type, api.max_bytes)
             data = to_record_file(body, content_type)
+            record_id = _record_id(body, data, content_type, api.max_bytes)
             name = api.record_file(record_id) or f"{record_id}.txt"
             record = parse_record(name, data, api.max_bytes)
         except _Problem as problem:
