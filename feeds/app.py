@@ -14,27 +14,19 @@ import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from feeds.access_log import AccessLogMiddleware
 from feeds.api import api_routes
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
-from feeds.catalog import FORMATS, feed_document_path, parse_feed_document_path
+from feeds.catalog import FORMATS, feed_document_path
 from feeds.config import Settings
 from feeds.events import Broadcaster
-from feeds.http import (
-    cache_control,
-    choose_encoding,
-    encoded_etag,
-    is_not_modified,
-    link_header,
-    parse_limit,
-)
 from feeds.ingest import IngestReport, ingest
-from feeds.negotiation import feed_media_type, varies_by_accept
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
+from feeds.serve import DocumentEndpoint
 from feeds.store import Store
 from feeds.watch import watch_seeds
 from feeds.websub import Notifier, notifications
@@ -173,73 +165,6 @@ def _key(path: str, limit: int | None) -> str:
     return path if limit is None else f"{path}?limit={limit}"
 
 
-def _document_path(request: Request) -> str:
-    # The scope's path, not request.url: building a URL object per request is measurable.
-    path: str = request.scope["path"].lstrip("/")
-    # A directory URL such as /topics/ai/ is its index.html, as static hosts serve it.
-    return path + "index.html" if not path or path.endswith("/") else path
-
-
-def _limit(request: Request, path: str, maximum: int) -> int | None:
-    """The ``limit`` query parameter; raises ValueError when it is bad or names no feed."""
-    if not request.scope.get("query_string"):
-        return None
-    limit = parse_limit(request.query_params.getlist("limit"), maximum)
-    parsed = parse_feed_document_path(path)
-    if limit is not None and (parsed is None or parsed[1] is not None):
-        raise ValueError("limit: only a feed's current document (not an archive page) takes ?limit=N")
-    return limit
-
-
-def _headers(settings: Settings, validators: Validators, etag: str) -> dict[str, str]:
-    """Headers sent alike with 200, 304 and HEAD (RFC 9110 section 15.4.5)."""
-    immutable = validators.immutable
-    headers = {
-        "ETag": etag,
-        "Cache-Control": cache_control(settings.archive_max_age if immutable else settings.max_age,
-                                       settings.stale_while_revalidate, immutable),
-        "Vary": "Accept, Accept-Encoding" if varies_by_accept(validators.media_type)
-        else "Accept-Encoding",
-    }
-    if validators.http_last_modified is not None:
-        headers["Last-Modified"] = validators.http_last_modified
-    # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
-    # Every document is public, and static hosts (feeds.hosting) send the same on all of them.
-    headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = "ETag, Link"
-    if validators.links:
-        headers["Link"] = link_header(validators.links)
-    return headers
-
-
-def _respond(publisher: Publisher, request: Request) -> Response:
-    settings = publisher.settings
-    path = _document_path(request)
-    try:
-        limit = _limit(request, path, settings.max_limit)
-    except ValueError as exc:
-        return PlainTextResponse(f"Bad request: {exc}", status_code=400)
-    validators = publisher.validators_of(path, limit)
-    if validators is None:
-        return PlainTextResponse(
-            f"Not found: {request.scope['path']}. The list of feeds is at {settings.base_url}",
-            status_code=404,
-        )
-    coding = choose_encoding(request.headers.get("accept-encoding"), validators.codings)
-    etag = encoded_etag(validators.etag, coding)
-    headers = _headers(settings, validators, etag)
-    if is_not_modified(etag, validators.last_modified, request.headers):
-        return Response(status_code=304, headers=headers)
-    if coding != "identity":
-        headers["Content-Encoding"] = coding
-    media_type = feed_media_type(validators.media_type, request.headers.get("accept"))
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(validators.length(coding))
-        return Response(b"", headers=headers, media_type=media_type)
-    body = publisher.body(path, limit, validators, coding)
-    return Response(body, headers=headers, media_type=media_type)
-
-
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
                notifier: Notifier | None = None, changed: Iterable[str] = ()) -> Starlette:
     """An ASGI app serving the settings' store; ingests the seeds at start-up by default.
@@ -276,9 +201,6 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         return StreamingResponse(publisher.events.stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    async def document(request: Request) -> Response:
-        return _respond(publisher, request)
-
     async def healthz(request: Request) -> Response:
         no_store = {"Cache-Control": "no-store"}
         try:
@@ -300,7 +222,7 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
             Route("/openapi.json", openapi, methods=["GET", "HEAD"]),
             Route("/api/events", events, methods=["GET"]),
             *api_routes(lambda: publisher),
-            Route("/{path:path}", document, methods=["GET", "HEAD"]),
+            Route("/{path:path}", DocumentEndpoint(publisher), methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(AccessLogMiddleware)] if settings.access_log else [],
         lifespan=lifespan,

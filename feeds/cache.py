@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Generic, Protocol, TypeVar
@@ -35,6 +35,10 @@ class Validators:
     links: tuple[tuple[str, str], ...]
     # Body length of each representation, identity first, then the content codings kept.
     lengths: tuple[tuple[str, int], ...]
+    # Response header lines as sent, by (content coding, media type; "" for 304), encoded on
+    # first use by feeds.serve: they live and go with this version of the document.
+    sent: dict[tuple[str, str], tuple[tuple[bytes, bytes], ...]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def http_last_modified(self) -> str | None:
@@ -78,7 +82,7 @@ class Representations:
     def size(self) -> int:
         return len(self.document.body) + sum(len(b) for b in self.encoded.values())
 
-    @property
+    @cached_property
     def validators(self) -> Validators:
         document = self.document
         lengths = (("identity", len(document.body)),

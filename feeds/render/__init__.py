@@ -80,6 +80,9 @@ class Renderer:
         # Set by prepare(): a build pages through whole feeds, so it reads each feed's list once.
         self._bulk = False
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
+        # Versions asked for per request: only documents that exist are kept, so this is
+        # bounded by the catalogue, whatever paths clients try.
+        self._versions: dict[str, str] = {}
         self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
         self.global_key = (
             RENDERER_VERSION + ":"
@@ -91,6 +94,14 @@ class Renderer:
 
     def version(self, path: str) -> str | None:
         """A key that changes whenever the document at ``path`` may have changed; None if absent."""
+        found = self._versions.get(path)
+        if found is None:
+            found = self._version(path)
+            if found is not None:
+                self._versions[path] = found
+        return found
+
+    def _version(self, path: str) -> str | None:
         parsed = parse_feed_document_path(path)
         if parsed is not None:
             feed_path, number, fmt = parsed

@@ -1,0 +1,161 @@
+"""Serving one public document over HTTP: conditional requests, content coding, cache headers.
+
+The endpoint is a plain ASGI app rather than a Starlette request/response pair: feed readers
+poll the same few documents all day, so each representation's header lines are encoded once
+(per content coding and media type) and every later response sends them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from starlette.datastructures import QueryParams
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
+from feeds.cache import Validators
+from feeds.catalog import parse_feed_document_path
+from feeds.config import Settings
+from feeds.http import (
+    cache_control,
+    choose_encoding,
+    encoded_etag,
+    is_not_modified,
+    link_header,
+    parse_limit,
+)
+from feeds.negotiation import feed_media_type, varies_by_accept
+
+__all__ = [
+    "DocumentEndpoint",
+    "DocumentSource",
+    "document_path",
+    "headers_for",
+    "request_headers",
+    "shared_headers",
+]
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+# The request headers a document's response depends on.
+_CONSULTED = frozenset((b"accept", b"accept-encoding", b"if-none-match", b"if-modified-since"))
+
+
+class DocumentSource(Protocol):
+    """What the endpoint needs from the publisher: validators first, the body only for a 200."""
+
+    settings: Settings
+
+    def validators_of(self, path: str, limit: int | None) -> Validators | None: ...
+
+    def body(self, path: str, limit: int | None, validators: Validators, coding: str) -> bytes: ...
+
+
+def document_path(scope: Scope) -> str:
+    """The document a request names; a directory URL such as /topics/ai/ is its index.html."""
+    path: str = scope["path"].lstrip("/")
+    return path + "index.html" if not path or path.endswith("/") else path
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The consulted request headers by lower-case name; repeated lines joined with commas.
+
+    Joining is how a recipient combines a field sent on several lines (RFC 9110 section 5.3).
+    """
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _CONSULTED:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1")
+            found[key] = f"{found[key]}, {text}" if key in found else text
+    return found
+
+
+def _limit(scope: Scope, path: str, maximum: int) -> int | None:
+    """The ``limit`` query parameter; raises ValueError when it is bad or names no feed."""
+    if not scope.get("query_string"):
+        return None
+    limit = parse_limit(QueryParams(scope["query_string"]).getlist("limit"), maximum)
+    parsed = parse_feed_document_path(path)
+    if limit is not None and (parsed is None or parsed[1] is not None):
+        raise ValueError("limit: only a feed's current document (not an archive page) takes ?limit=N")
+    return limit
+
+
+def shared_headers(settings: Settings, validators: Validators, etag: str) -> dict[str, str]:
+    """Headers sent alike with 200, 304 and HEAD (RFC 9110 section 15.4.5)."""
+    immutable = validators.immutable
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache_control(settings.archive_max_age if immutable else settings.max_age,
+                                       settings.stale_while_revalidate, immutable),
+        "Vary": "Accept, Accept-Encoding" if varies_by_accept(validators.media_type)
+        else "Accept-Encoding",
+    }
+    if validators.http_last_modified is not None:
+        headers["Last-Modified"] = validators.http_last_modified
+    # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
+    # Every document is public, and static hosts (feeds.hosting) send the same on all of them.
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = "ETag, Link"
+    if validators.links:
+        headers["Link"] = link_header(validators.links)
+    return headers
+
+
+def _raw(headers: Mapping[str, str]) -> RawHeaders:
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                 for name, value in headers.items())
+
+
+def headers_for(settings: Settings, validators: Validators, coding: str,
+                media_type: str | None) -> RawHeaders:
+    """The header lines of a 304 (``media_type`` None) or of a 200 and HEAD, encoded once."""
+    key = (coding, media_type or "")
+    found = validators.sent.get(key)
+    if found is None:
+        headers = shared_headers(settings, validators, encoded_etag(validators.etag, coding))
+        if media_type is not None:
+            if coding != "identity":
+                headers["Content-Encoding"] = coding
+            # HEAD sends the length GET would (RFC 9110 section 9.3.2), so one list serves both.
+            headers["Content-Length"] = str(validators.length(coding))
+            headers["Content-Type"] = media_type
+        found = validators.sent[key] = _raw(headers)
+    return found
+
+
+class DocumentEndpoint:
+    """The ASGI endpoint answering GET and HEAD for every public document."""
+
+    def __init__(self, source: DocumentSource) -> None:
+        self.source = source
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = self.source.settings
+        path = document_path(scope)
+        try:
+            limit = _limit(scope, path, settings.max_limit)
+        except ValueError as exc:
+            await PlainTextResponse(f"Bad request: {exc}", status_code=400)(scope, receive, send)
+            return
+        validators = self.source.validators_of(path, limit)
+        if validators is None:
+            await PlainTextResponse(
+                f"Not found: {scope['path']}. The list of feeds is at {settings.base_url}",
+                status_code=404,
+            )(scope, receive, send)
+            return
+        headers = request_headers(scope)
+        coding = choose_encoding(headers.get("accept-encoding"), validators.codings)
+        if is_not_modified(encoded_etag(validators.etag, coding), validators.last_modified, headers):
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": headers_for(settings, validators, coding, None)})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        media_type = feed_media_type(validators.media_type, headers.get("accept"))
+        body = b"" if scope["method"] == "HEAD" else self.source.body(path, limit, validators, coding)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": headers_for(settings, validators, coding, media_type)})
+        await send({"type": "http.response.body", "body": body})
