@@ -178,8 +178,7 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher.announce(announced_first)
         if ingest_on_start:
-            report = publisher.ingest()
-            log.info("ingest: %s", report.summary())
+            log.info("ingest: %s", publisher.ingest().summary())
         try:
             async with anyio.create_task_group() as tasks:
                 stop = anyio.Event()

@@ -156,7 +156,8 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
                             raise result
                         changed |= _settle_rivals(store, name, result)
                     except RecordError as error:
-                        errors.append(error)
+                        # Without its traceback: the report outlives this frame and its locals.
+                        errors.append(error.with_traceback(None))
                         changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
                                                      retry=error.retry)
                     else:

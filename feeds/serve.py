@@ -7,7 +7,6 @@ poll the same few documents all day, so each representation's header lines are e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 from starlette.datastructures import QueryParams
@@ -30,8 +29,8 @@ from feeds.negotiation import feed_media_type, varies_by_accept
 __all__ = [
     "DocumentEndpoint",
     "DocumentSource",
+    "HeaderLines",
     "document_path",
-    "headers_for",
     "request_headers",
     "shared_headers",
 ]
@@ -104,26 +103,43 @@ def shared_headers(settings: Settings, validators: Validators, etag: str) -> dic
     return headers
 
 
-def _raw(headers: Mapping[str, str]) -> RawHeaders:
-    return tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
-                 for name, value in headers.items())
+# Lines with few distinct values across documents: their encoded pairs are shared.
+_SHARED_LINES = frozenset(("Cache-Control", "Vary", "Access-Control-Allow-Origin",
+                           "Access-Control-Expose-Headers", "Content-Encoding", "Content-Type"))
 
 
-def headers_for(settings: Settings, validators: Validators, coding: str,
-                media_type: str | None) -> RawHeaders:
-    """The header lines of a 304 (``media_type`` None) or of a 200 and HEAD, encoded once."""
-    key = (coding, media_type or "")
-    found = validators.sent.get(key)
-    if found is None:
-        headers = shared_headers(settings, validators, encoded_etag(validators.etag, coding))
-        if media_type is not None:
-            if coding != "identity":
-                headers["Content-Encoding"] = coding
-            # HEAD sends the length GET would (RFC 9110 section 9.3.2), so one list serves both.
-            headers["Content-Length"] = str(validators.length(coding))
-            headers["Content-Type"] = media_type
-        found = validators.sent[key] = _raw(headers)
-    return found
+class HeaderLines:
+    """Response header lines for ``settings``, encoded once per document representation.
+
+    They are kept on the document's validators (so they go when its version goes); lines most
+    documents share are one object, which keeps a large validator index small.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._shared: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+    def _line(self, name: str, value: str) -> tuple[bytes, bytes]:
+        line = (name.lower().encode("latin-1"), value.encode("latin-1"))
+        if name not in _SHARED_LINES:
+            return line
+        return self._shared.setdefault((name, value), line)
+
+    def of(self, validators: Validators, coding: str, media_type: str | None) -> RawHeaders:
+        """The lines of a 304 (``media_type`` None) or of a 200 and HEAD."""
+        key = (coding, media_type or "")
+        found = validators.sent.get(key)
+        if found is None:
+            headers = shared_headers(self.settings, validators, encoded_etag(validators.etag, coding))
+            if media_type is not None:
+                if coding != "identity":
+                    headers["Content-Encoding"] = coding
+                # HEAD sends the length GET would (RFC 9110 section 9.3.2): one list serves both.
+                headers["Content-Length"] = str(validators.length(coding))
+                headers["Content-Type"] = media_type
+            found = tuple(self._line(name, value) for name, value in headers.items())
+            validators.sent[key] = found
+        return found
 
 
 class DocumentEndpoint:
@@ -131,6 +147,7 @@ class DocumentEndpoint:
 
     def __init__(self, source: DocumentSource) -> None:
         self.source = source
+        self.lines = HeaderLines(source.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         settings = self.source.settings
@@ -151,11 +168,11 @@ class DocumentEndpoint:
         coding = choose_encoding(headers.get("accept-encoding"), validators.codings)
         if is_not_modified(encoded_etag(validators.etag, coding), validators.last_modified, headers):
             await send({"type": "http.response.start", "status": 304,
-                        "headers": headers_for(settings, validators, coding, None)})
+                        "headers": self.lines.of(validators, coding, None)})
             await send({"type": "http.response.body", "body": b""})
             return
         media_type = feed_media_type(validators.media_type, headers.get("accept"))
         body = b"" if scope["method"] == "HEAD" else self.source.body(path, limit, validators, coding)
         await send({"type": "http.response.start", "status": 200,
-                    "headers": headers_for(settings, validators, coding, media_type)})
+                    "headers": self.lines.of(validators, coding, media_type)})
         await send({"type": "http.response.body", "body": body})

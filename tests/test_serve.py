@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from feeds.app import create_app
 from feeds.cache import Validators
 from feeds.config import Settings
 from feeds.negotiation import BROWSER_XML
-from feeds.serve import document_path, headers_for, request_headers
+from feeds.serve import HeaderLines, document_path, request_headers
 
 FEED = "/feeds/topics/ai.atom"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -43,7 +44,7 @@ def test_serve_document_path_maps_directories_to_their_index() -> None:
 
 
 def test_serve_headers_for_a_304_carry_validators_but_no_content_fields(settings: Settings) -> None:
-    sent = dict(headers_for(settings, _validators(), "gzip", None))
+    sent = dict(HeaderLines(settings).of(_validators(), "gzip", None))
     assert sent[b"etag"] == b'"abc-gzip"'
     assert sent[b"last-modified"] == b"Fri, 02 Jan 2026 00:00:00 GMT"
     assert sent[b"link"] == b'<https://hub.example/>; rel="hub"'
@@ -52,19 +53,28 @@ def test_serve_headers_for_a_304_carry_validators_but_no_content_fields(settings
 
 def test_serve_headers_for_a_200_give_the_codings_length_and_type(settings: Settings) -> None:
     validators = _validators()
-    gzip = dict(headers_for(settings, validators, "gzip", ATOM))
+    gzip = dict(HeaderLines(settings).of(validators, "gzip", ATOM))
     assert (gzip[b"content-encoding"], gzip[b"content-length"]) == (b"gzip", b"300")
-    identity = dict(headers_for(settings, validators, "identity", BROWSER_XML))
+    identity = dict(HeaderLines(settings).of(validators, "identity", BROWSER_XML))
     assert b"content-encoding" not in identity
     assert (identity[b"content-length"], identity[b"content-type"]) == (b"1000", BROWSER_XML.encode())
 
 
 def test_serve_headers_for_are_encoded_once_per_coding_and_media_type(settings: Settings) -> None:
-    validators = _validators()
-    first = headers_for(settings, validators, "br", ATOM)
-    assert headers_for(settings, validators, "br", ATOM) is first
-    assert headers_for(settings, validators, "br", BROWSER_XML) is not first
-    assert headers_for(settings, validators, "br", None) is not first
+    validators, lines = _validators(), HeaderLines(settings)
+    first = lines.of(validators, "br", ATOM)
+    assert lines.of(validators, "br", ATOM) is first
+    assert lines.of(validators, "br", BROWSER_XML) is not first
+    assert lines.of(validators, "br", None) is not first
+
+
+def test_serve_header_lines_share_what_documents_have_in_common(settings: Settings) -> None:
+    lines = HeaderLines(settings)
+    one = dict(enumerate(lines.of(_validators(), "gzip", ATOM)))
+    other = dict(enumerate(lines.of(dataclasses.replace(_validators(), etag='"def"'), "gzip", ATOM)))
+    shared = [i for i in one if one[i] is other[i]]
+    assert {one[i][0] for i in shared} >= {b"cache-control", b"vary", b"content-type"}
+    assert one[0] == (b"etag", b'"abc-gzip"') and other[0] == (b"etag", b'"def-gzip"')
 
 
 def test_serve_304_when_if_none_match_comes_on_two_lines(client: TestClient) -> None:
