@@ -215,10 +215,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from feeds.app import create_app
+    from feeds.memory import return_freed_blocks
 
     store, report = _ingest(settings, args)
     store.close()
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    return_freed_blocks()
     app = create_app(settings, changed=report.changed_feeds)
     print(f"Serving the feeds at http://{settings.host}:{settings.port}/ (Ctrl+C to stop)",
           flush=True)

@@ -44,7 +44,7 @@ class Settings:
     archive_max_age: int = 31_536_000
     # The export's precompressed .br files: 11 is ~10% smaller than 8 but ~50 times slower.
     brotli_quality: int = 5
-    cache_mb: int = 64
+    cache_mb: int = 40
     # Documents whose validators (version, ETag, dates) are kept to answer 304s without rendering.
     etag_index_entries: int = 100_000
     # The largest ?limit=N a feed accepts.
