@@ -1,22 +1,28 @@
 """Static export: every public document written under the output directory, atomically.
 
 ``output`` is a symbolic link to a complete build tree under ``.output-builds/``. A build
-writes a new tree beside the current one, hard-linking every file whose bytes it keeps (so
-unchanged files keep their inode and mtime and rsync-style syncs skip them), makes it durable,
-then repoints the link with one ``rename(2)``.
+fills a tree beside the current one, makes it durable, then repoints the link with one
+``rename(2)``. The tree is the one from two builds back (``previous``, no longer current),
+recycled: its manifest is deleted first, so a build killed while changing it leaves a tree the
+next build deletes, never trusts; its manifest then says which files already hold the wanted
+bytes, the others become hard links to the current tree's file (so unchanged files keep their
+inode and mtime and rsync-style syncs skip them) or are written, and files the new manifest
+does not list are removed. Without such a tree (the first builds, other settings) a new one is
+filled the same way from the current tree.
 
 Why a symlink switch rather than replacing files one by one: a static host reads many files
 that refer to each other (the index lists feeds, feeds link their archives, the OPML lists
 feeds). Replacing files in place would let a reader see a new index naming a feed not written
 yet; the switch makes a whole export appear at once. nginx resolves ``root`` per request, so it
 serves the old tree or the new one; a sync tool should copy ``$(readlink -f output)/``, which
-stays complete until the build after next (the previous tree is kept for such readers). A
-build killed at any moment leaves the link on the previous tree; the next build deletes the
-half-written one. A lock refuses a second concurrent build.
+stays complete until the build after next recycles it (the previous tree is kept for such
+readers). A build killed at any moment leaves the link on the previous tree; the next build
+deletes the half-written one. A lock refuses a second concurrent build.
 
 A build with nothing to change (every document's content key as in the manifest) writes
 nothing, not even a new tree. Documents whose version changed are rendered; those that render
-to the same bytes are still linked, not rewritten. Only written documents are compressed.
+to bytes a tree already holds are kept or linked, not rewritten. Only written documents are
+compressed.
 """
 
 from __future__ import annotations
@@ -225,16 +231,13 @@ def _export(store: Store, settings: Settings, output: Path,
         files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
         return ExportReport(0, files, 0, files, output)
     # Files of an export made under other settings (precompression, brotli quality…) are redone.
-    same_settings = (old_manifest.get("format") == MANIFEST_FORMAT
-                     and old_manifest.get("settings") == _fingerprint(settings))
-    reusable = old_manifest.get("files", {}) if same_settings else {}
+    reusable = old_manifest["files"] if _same_layout(old_manifest, settings) else {}
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     stale = [p for p, v in versions.items() if reusable.get(p, {}).get("version") != v]
     renderer.prepare(stale, worker_count(settings.workers))
-    tree = root / f"build-{time.time_ns()}-{os.getpid()}"
-    tree.mkdir()
+    tree, held = _new_tree(root, previous, settings)
     try:
-        builder = _TreeBuilder(tree, previous, settings)
+        builder = _TreeBuilder(tree, previous, settings, held)
 
         def written() -> Iterator[tuple[str, bytes]]:
             for done, (path, version) in enumerate(versions.items(), start=1):
@@ -251,8 +254,9 @@ def _export(store: Store, settings: Settings, output: Path,
                                   _batches(written()), workers):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
-        builder.finish(old_manifest)
+        builder.finish(reusable)
         _make_durable(builder.new_files)
+        _fsync_directory(root)  # the tree's new name, before the link names it
         _switch(output, tree)
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)
@@ -260,19 +264,91 @@ def _export(store: Store, settings: Settings, output: Path,
     if previous is not None and previous.parent == root:
         _replace_link(root / _PREVIOUS, previous.name)
     _remove_stale(root, keep=tree)
-    old_files = {f for p, e in reusable.items() for f in _files_of(p, e)}
-    new_files = {f for p, e in builder.manifest.items() for f in _files_of(p, e)}
-    return ExportReport(builder.written, builder.unchanged, len(old_files - new_files),
-                        len(new_files), output)
+    return ExportReport(builder.written, builder.unchanged, _removed(reusable, builder.manifest),
+                        sum(len(_files_of(p, e)) for p, e in builder.manifest.items()), output)
+
+
+def _same_layout(manifest: dict[str, Any], settings: Settings) -> bool:
+    """True when a tree's files were made by this manifest format under these settings."""
+    return (manifest.get("format") == MANIFEST_FORMAT
+            and manifest.get("settings") == _fingerprint(settings)
+            and isinstance(manifest.get("files"), dict))
+
+
+def _recyclable(root: Path, current: Path | None) -> Path | None:
+    """The tree ``previous`` names, unless it is the current one or gone."""
+    link = root / _PREVIOUS
+    if not link.is_symlink():
+        return None
+    tree = root / os.readlink(link)
+    return None if tree == current or not tree.is_dir() else tree
+
+
+def _new_tree(root: Path, current: Path | None,
+              settings: Settings) -> tuple[Path, dict[str, dict[str, Any]] | None]:
+    """The tree this build fills, and what its manifest said it held (None: a new, empty tree).
+
+    The tree from two builds back is recycled when its manifest is trusted: the manifest goes
+    first, so a build killed from here on leaves a tree without one, deleted as garbage.
+    """
+    tree = root / f"build-{time.time_ns()}-{os.getpid()}"
+    old = _recyclable(root, current)
+    if old is not None:
+        manifest = read_manifest_document(old)
+        if _same_layout(manifest, settings):
+            (old / MANIFEST).unlink()
+            _fsync_directory(old)
+            old.rename(tree)
+            return tree, manifest["files"]
+    tree.mkdir()
+    return tree, None
+
+
+def _removed(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> int:
+    """How many documents and siblings of the old manifest the new one no longer lists."""
+    return sum(len(set(_files_of(p, e)) - set(_files_of(p, new[p]) if p in new else ()))
+               for p, e in old.items() if new.get(p) is not e)
+
+
+def _all_files(path: str, entry: dict[str, Any]) -> list[str]:
+    """A document's files in a tree: itself, its siblings and its immutable marker."""
+    names = _files_of(path, entry)
+    if entry.get("immutable"):
+        names.append(f"{IMMUTABLE_MARKERS}/{path}")
+    return names
+
+
+def _same_files(held: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """True when a tree holding ``held`` already has every file of ``wanted``, byte for byte.
+
+    Siblings are a function of the document's bytes under one set of settings (gzip without a
+    timestamp, brotli at one quality), so equal tags and equal codings mean equal files.
+    """
+    return (held.get("etag") == wanted.get("etag")
+            and (held.get("encoded") or {}) == (wanted.get("encoded") or {})
+            and bool(held.get("immutable")) == bool(wanted.get("immutable")))
+
+
+def _header_rules(files: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, bool]]:
+    """What ``_headers`` is made of, beyond the settings: each document's type and caching."""
+    return {path: (entry.get("media_type"), bool(entry.get("immutable")))
+            for path, entry in files.items()}
 
 
 class _TreeBuilder:
-    """Fills a new build tree, reusing the previous tree's files wherever the bytes are kept."""
+    """Fills a build tree, keeping or linking files wherever a manifest says the bytes are there.
 
-    def __init__(self, tree: Path, previous: Path | None, settings: Settings) -> None:
+    ``held`` is what a recycled tree's manifest listed (None for a new tree): those files are
+    kept when they hold the wanted bytes, replaced (never written through: they may be hard
+    links shared with the current tree) or removed at the end.
+    """
+
+    def __init__(self, tree: Path, previous: Path | None, settings: Settings,
+                 held: dict[str, dict[str, Any]] | None = None) -> None:
         self.tree = tree
         self.previous = previous
         self.settings = settings
+        self.held = held
         self.manifest: dict[str, dict[str, Any]] = {}
         self.written = 0
         self.unchanged = 0
@@ -281,8 +357,8 @@ class _TreeBuilder:
 
     def add(self, path: str, version: str | None, known: dict[str, Any] | None,
             renderer: Renderer) -> bytes | None:
-        """Link or write one document; returns its bytes when it was written (to compress)."""
-        if known is not None and known.get("version") == version and self._link(path, known):
+        """Keep, link or write one document; returns its bytes when it was written (to compress)."""
+        if known is not None and known.get("version") == version and self._reuse(path, known):
             self.manifest[path] = known
             return None
         document = renderer.render(path)
@@ -291,8 +367,17 @@ class _TreeBuilder:
         entry = _manifest_entry(document, version)
         if known is not None and known.get("etag") == entry["etag"]:
             entry["encoded"] = known.get("encoded", {})
-            if self._link(path, entry):
+            if self._reuse(path, entry):
                 self.manifest[path] = entry
+                return None
+        held = (self.held or {}).get(path)
+        if held is not None and held.get("etag") == entry["etag"]:
+            # Bytes this tree already holds, though the current export has others: kept, but
+            # counted as written, since a sync of the new export copies them.
+            entry["encoded"] = held.get("encoded", {})
+            if _same_files(held, entry):
+                self.manifest[path] = entry
+                self.written += len(_files_of(path, entry))
                 return None
         self._put(path, document.body)
         entry["encoded"] = {}
@@ -317,22 +402,29 @@ class _TreeBuilder:
     def _put(self, path: str, body: bytes) -> None:
         target = self.tree / path
         self._dir(target)
+        if self.held is not None:
+            target.unlink(missing_ok=True)  # a new inode: the old one may be the current tree's
         target.write_bytes(body)
         self.new_files.append(target)
+
+    def _reuse(self, path: str, entry: dict[str, Any]) -> bool:
+        """Keep the recycled tree's files if they are ``entry``'s, else link the current tree's."""
+        held = None if self.held is None else self.held.get(path)
+        if held is not None and _same_files(held, entry):
+            self.unchanged += len(_files_of(path, entry))
+            return True
+        return self._link(path, entry)
 
     def _link(self, path: str, entry: dict[str, Any]) -> bool:
         """Hard-link a document, its siblings and marker from the previous tree, if all are there."""
         if self.previous is None:
             return False
-        names = _files_of(path, entry)
-        if entry.get("immutable"):
-            names.append(f"{IMMUTABLE_MARKERS}/{path}")
         linked: list[Path] = []
-        for name in names:
+        for name in _all_files(path, entry):
             target = self.tree / name
             self._dir(target)
             try:
-                os.link(self.previous / name, target)
+                _link_over(self.previous / name, target)
             except FileNotFoundError:
                 # Someone removed a file from the previous export: render it again.
                 for done in linked:
@@ -342,21 +434,58 @@ class _TreeBuilder:
         self.unchanged += len(_files_of(path, entry))
         return True
 
-    def finish(self, old_manifest: dict[str, Any]) -> None:
-        """Write the manifest and the host header rules, keeping the old files if identical."""
+    def finish(self, old_files: dict[str, dict[str, Any]]) -> None:
+        """Remove what the tree held but no longer lists; write the host header rules and the
+        manifest, last (``old_files``: the current tree's manifest, when made alike)."""
+        self._remove_unlisted()
+        rules = _header_rules(self.manifest)
+        if self.held is None or _header_rules(self.held) != rules:
+            if not (rules == _header_rules(old_files) and self._link_file(HEADERS_FILE)):
+                self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
         listing = {"format": MANIFEST_FORMAT, "base_url": self.settings.base_url,
                    "settings": _fingerprint(self.settings), "files": self.manifest}
-        text = json.dumps(listing, indent=1, sort_keys=True) + "\n"
-        self._keep_or_put(MANIFEST, text.encode("utf-8"))
-        self._keep_or_put(HEADERS_FILE, headers_file(self.manifest, self.settings))
+        self._put(MANIFEST, (json.dumps(listing, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
-    def _keep_or_put(self, name: str, body: bytes) -> None:
-        if self.previous is not None:
-            with suppress(OSError):
-                if (self.previous / name).read_bytes() == body:
-                    os.link(self.previous / name, self.tree / name)
-                    return
-        self._put(name, body)
+    def _link_file(self, name: str) -> bool:
+        if self.previous is None:
+            return False
+        try:
+            _link_over(self.previous / name, self.tree / name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _remove_unlisted(self) -> None:
+        """Delete the recycled tree's files the new manifest does not list, and emptied folders."""
+        if self.held is None:
+            return
+        emptied: set[Path] = set()
+        for path, entry in self.held.items():
+            wanted = self.manifest.get(path)
+            if wanted is entry:
+                continue
+            keep = set(_all_files(path, wanted)) if wanted is not None else set()
+            for name in _all_files(path, entry):
+                if name not in keep:
+                    target = self.tree / name
+                    target.unlink(missing_ok=True)
+                    emptied.add(target.parent)
+        for directory in sorted(emptied, key=lambda d: len(d.parts), reverse=True):
+            while directory != self.tree:
+                try:
+                    directory.rmdir()
+                except OSError:  # not empty: still holds other documents
+                    break
+                directory = directory.parent
+
+
+def _link_over(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source``, replacing the file there (never writing it)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        target.unlink()
+        os.link(source, target)
 
 
 def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
@@ -400,13 +529,18 @@ def _replace_link(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _switch(output: Path, tree: Path) -> None:
-    _replace_link(output, os.path.relpath(tree, output.parent))
-    directory = os.open(output.parent, os.O_RDONLY)
+def _fsync_directory(path: Path) -> None:
+    """Make the entries added to or removed from ``path`` survive a power cut."""
+    directory = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(directory)  # the rename itself survives a power cut
+        os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _switch(output: Path, tree: Path) -> None:
+    _replace_link(output, os.path.relpath(tree, output.parent))
+    _fsync_directory(output.parent)  # the rename itself survives a power cut
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:
