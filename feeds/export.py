@@ -40,7 +40,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from feeds.catalog import feed_document_path, pages
+from feeds.catalog import (
+    SITE_DOCUMENTS,
+    STATIC_DOCUMENTS,
+    feed_document_path,
+    feed_page_path,
+    pages,
+)
 from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
@@ -197,26 +203,47 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[str, str | None]:
-    """Every document's path → a key of everything its bytes depend on, site pages first.
+    """Every document's path → a key of everything its bytes depend on, in document_paths order.
 
     Finer than ``Renderer.version``, which is per feed: one new record re-versions every archive
     page of ``all``, though only the pages whose slice of records moved have new bytes. A feed
     page's bytes depend on the settings and renderer (``global_key``), the feed's name, the
     page's number and the number of archive pages (its links), and the records in its slice.
+    An HTML page lists its feed's newest records and links their topics and providers; the
+    index and the OPML list every feed with its size and newest record. Keys derive from the
+    records' file digests, never from the store's history, so a rebuilt store keeps them.
     """
-    keys: dict[str, str | None] = {path: renderer.version(path) for path in renderer.document_paths()}
+    members = store.feed_digests()
+    global_key = renderer.global_key
+    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
+    links = hashlib.sha256(repr((sorted(renderer.topic_paths.items()),
+                                 sorted(renderer.provider_paths.items()))).encode()).hexdigest()
+    site = hashlib.sha256(f"{global_key}\n{links}\n".encode())
+    keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
+    keys.update((path, renderer.version(path)) for path in STATIC_DOCUMENTS)
     for feed in renderer.feeds.values():
-        members = store.feed_digests(feed.path)
+        entries = members.get(feed.path, [])
+        head = f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
+        newest = entries[-1] if entries else ("", "")
+        site.update(f"{head}{newest[0]}:{newest[1]}\n".encode())
+        keys[feed_page_path(feed.path)] = _slice_key(
+            f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
         for feed_page in pages(feed, settings):
-            digest = hashlib.sha256(
-                f"{renderer.global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
-                f"{feed_page.number}\n{feed_page.archive_pages}\n".encode())
-            for record_id, record_digest in members[feed_page.offset:feed_page.offset + feed_page.limit]:
-                digest.update(f"{record_id}:{record_digest}\n".encode())
-            key = digest.hexdigest()[:32]
+            key = _slice_key(
+                f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+                f"{feed_page.number}\n{feed_page.archive_pages}\n",
+                entries[feed_page.offset:feed_page.offset + feed_page.limit])
             for fmt in settings.formats:
                 keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    site_key = site.hexdigest()[:32]
+    keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
     return keys
+
+
+def _slice_key(head: str, entries: list[tuple[str, str]]) -> str:
+    """A document's key: what it depends on beyond its records, then each record's digest."""
+    body = head + "".join([f"{record_id}:{digest}\n" for record_id, digest in entries])
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 def _export(store: Store, settings: Settings, output: Path,
@@ -439,9 +466,9 @@ class _TreeBuilder:
         manifest, last (``old_files``: the current tree's manifest, when made alike)."""
         self._remove_unlisted()
         rules = _header_rules(self.manifest)
-        if self.held is None or _header_rules(self.held) != rules:
-            if not (rules == _header_rules(old_files) and self._link_file(HEADERS_FILE)):
-                self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
+        kept = self.held is not None and _header_rules(self.held) == rules
+        if not kept and not (rules == _header_rules(old_files) and self._link_file(HEADERS_FILE)):
+            self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
         listing = {"format": MANIFEST_FORMAT, "base_url": self.settings.base_url,
                    "settings": _fingerprint(self.settings), "files": self.manifest}
         self._put(MANIFEST, (json.dumps(listing, indent=1, sort_keys=True) + "\n").encode("utf-8"))
