@@ -121,6 +121,11 @@ def _files_of(path: str, entry: dict[str, Any]) -> list[str]:
     return [path, *sibling_paths(path, entry)]
 
 
+def _file_count(files: dict[str, dict[str, Any]]) -> int:
+    """How many documents and siblings a manifest lists (as ``_files_of`` names them)."""
+    return len(files) + sum(len(entry.get("encoded") or ()) for entry in files.values())
+
+
 @contextmanager
 def build_lock(output: Path) -> Iterator[None]:
     """One build at a time per output directory; a second one is refused, not queued."""
@@ -255,7 +260,7 @@ def _export(store: Store, settings: Settings, output: Path,
     renderer = Renderer(store, settings)
     versions = _content_keys(store, renderer, settings)
     if previous is not None and _unchanged(old_manifest, settings, versions):
-        files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
+        files = _file_count(old_manifest["files"])
         return ExportReport(0, files, 0, files, output)
     # Files of an export made under other settings (precompression, brotli quality…) are redone.
     reusable = old_manifest["files"] if _same_layout(old_manifest, settings) else {}
@@ -292,7 +297,7 @@ def _export(store: Store, settings: Settings, output: Path,
         _replace_link(root / _PREVIOUS, previous.name)
     _remove_stale(root, keep=tree)
     return ExportReport(builder.written, builder.unchanged, _removed(reusable, builder.manifest),
-                        sum(len(_files_of(p, e)) for p, e in builder.manifest.items()), output)
+                        _file_count(builder.manifest), output)
 
 
 def _same_layout(manifest: dict[str, Any], settings: Settings) -> bool:
@@ -469,9 +474,7 @@ class _TreeBuilder:
         kept = self.held is not None and _header_rules(self.held) == rules
         if not kept and not (rules == _header_rules(old_files) and self._link_file(HEADERS_FILE)):
             self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
-        listing = {"format": MANIFEST_FORMAT, "base_url": self.settings.base_url,
-                   "settings": _fingerprint(self.settings), "files": self.manifest}
-        self._put(MANIFEST, (json.dumps(listing, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+        self._put(MANIFEST, _manifest_text(self.manifest, self.settings).encode("utf-8"))
 
     def _link_file(self, name: str) -> bool:
         if self.previous is None:
@@ -504,6 +507,19 @@ class _TreeBuilder:
                 except OSError:  # not empty: still holds other documents
                     break
                 directory = directory.parent
+
+
+def _manifest_text(files: dict[str, dict[str, Any]], settings: Settings) -> str:
+    """The manifest as JSON with one document per line, sorted: readable, and diffs stay small.
+
+    Written line by line because ``json.dumps`` with ``indent`` runs in pure Python, three
+    times slower than its C encoder for a 10,000-record export's manifest.
+    """
+    encode = json.JSONEncoder(sort_keys=True).encode
+    head = {"format": MANIFEST_FORMAT, "base_url": settings.base_url,
+            "settings": _fingerprint(settings)}
+    lines = [f"{encode(path)}: {encode(files[path])}" for path in sorted(files)]
+    return encode(head)[:-1] + ', "files": {\n' + ",\n".join(lines) + "\n}}\n"
 
 
 def _link_over(source: Path, target: Path) -> None:

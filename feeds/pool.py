@@ -7,14 +7,14 @@ store and the disk, in input order: the results are the same as without a pool.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["pooled_map", "worker_count"]
 
@@ -37,6 +37,8 @@ def _die_with_parent(parent: int) -> None:
     An orphaned worker would otherwise wait for work forever, holding the parent's open files,
     among them the export's build lock, so every later build would be refused.
     """
+    import ctypes
+
     # https://man7.org/linux/man-pages/man2/prctl.2.html (PR_SET_PDEATHSIG)
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -52,6 +54,11 @@ def pooled_map(function: Callable[[T], R], batches: Iterable[T], workers: int) -
     if workers < 2:
         yield from map(function, batches)
         return
+    # Imported here: a small build (one record edited) runs without a pool, and these imports
+    # are a tenth of its start-up.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: workers start at once and inherit the imported modules; they touch no connection
     # or file of the parent's, only the batches they are sent.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
