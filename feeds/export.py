@@ -34,6 +34,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -386,6 +387,9 @@ class _TreeBuilder:
         self.unchanged = 0
         self._made: set[Path] = set()
         self.new_files: list[Path] = []
+        # Documents whose files in a recycled tree were replaced: the only ones that can leave
+        # a file of the old manifest behind (a sibling or marker the new entry lacks).
+        self._replaced: list[str] = []
 
     def add(self, path: str, version: str | None, known: dict[str, Any] | None,
             renderer: Renderer) -> bytes | None:
@@ -412,6 +416,7 @@ class _TreeBuilder:
                 self.written += len(_files_of(path, entry))
                 return None
         self._put(path, document.body)
+        self._replaced.append(path)
         entry["encoded"] = {}
         if document.immutable:
             self._put(f"{IMMUTABLE_MARKERS}/{path}", b"")
@@ -464,6 +469,7 @@ class _TreeBuilder:
                 return False
             linked.append(target)
         self.unchanged += len(_files_of(path, entry))
+        self._replaced.append(path)
         return True
 
     def finish(self, old_files: dict[str, dict[str, Any]]) -> None:
@@ -489,17 +495,17 @@ class _TreeBuilder:
         """Delete the recycled tree's files the new manifest does not list, and emptied folders."""
         if self.held is None:
             return
+        stale = [name for path in self.held.keys() - self.manifest.keys()
+                 for name in _all_files(path, self.held[path])]
+        for path in self._replaced:
+            if path in self.held:
+                keep = _all_files(path, self.manifest[path])
+                stale += [name for name in _all_files(path, self.held[path]) if name not in keep]
         emptied: set[Path] = set()
-        for path, entry in self.held.items():
-            wanted = self.manifest.get(path)
-            if wanted is entry:
-                continue
-            keep = set(_all_files(path, wanted)) if wanted is not None else set()
-            for name in _all_files(path, entry):
-                if name not in keep:
-                    target = self.tree / name
-                    target.unlink(missing_ok=True)
-                    emptied.add(target.parent)
+        for name in stale:
+            target = self.tree / name
+            target.unlink(missing_ok=True)
+            emptied.add(target.parent)
         for directory in sorted(emptied, key=lambda d: len(d.parts), reverse=True):
             while directory != self.tree:
                 try:
@@ -547,6 +553,7 @@ def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str,
 
 # Above this many new files one sync(2) is cheaper than an fsync(2) per file.
 _FSYNC_LIMIT = 1000
+_FSYNC_THREADS = 8
 
 
 def _make_durable(files: list[Path]) -> None:
@@ -554,12 +561,18 @@ def _make_durable(files: list[Path]) -> None:
     if len(files) > _FSYNC_LIMIT:
         os.sync()
         return
-    for path in files:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    # fsync waits for a journal commit; concurrent ones share commits instead of queueing.
+    with ThreadPoolExecutor(_FSYNC_THREADS) as pool:
+        for _ in pool.map(_fsync_file, files):
+            pass
+
+
+def _fsync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _replace_link(link: Path, target: str) -> None:
