@@ -52,7 +52,7 @@ from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
-from feeds.pool import pooled_map, worker_count
+from feeds.pool import pooled_map, threaded_map, worker_count
 from feeds.render import Document, Renderer
 from feeds.store import Store
 
@@ -281,10 +281,11 @@ def _export(store: Store, settings: Settings, output: Path,
                     progress(done, len(versions))
 
         # Compressing is most of a cold build's time: the pool compresses while this process
-        # renders the next documents; the siblings are written here, in document order.
-        workers = worker_count(settings.workers) if len(stale) >= _POOL_THRESHOLD else 1
-        for encoded in pooled_map(partial(encode_each, brotli_quality=settings.brotli_quality),
-                                  _batches(written()), workers):
+        # renders the next documents; the siblings are written here, in document order. A few
+        # documents are compressed in threads (zlib and brotli release the GIL): no pool to start.
+        in_bulk = pooled_map if len(stale) >= _POOL_THRESHOLD else threaded_map
+        for encoded in in_bulk(partial(encode_each, brotli_quality=settings.brotli_quality),
+                               _batches(written()), worker_count(settings.workers)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)
