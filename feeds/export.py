@@ -219,7 +219,9 @@ def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[
     index and the OPML list every feed with its size and newest record. Keys derive from the
     records' file digests, never from the store's history, so a rebuilt store keeps them.
     """
-    members = store.feed_digests()
+    members = store.feed_members()
+    # Each record's line of a key, made once: a record is in four feeds on average.
+    lines = {record_id: f"{record_id}:{digest}\n" for record_id, digest in store.record_digests().items()}
     global_key = renderer.global_key
     # Slugs are assigned once per store, so the links to topic and provider pages hash once.
     links = hashlib.sha256(repr((sorted(renderer.topic_paths.items()),
@@ -228,10 +230,9 @@ def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[
     keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
     keys.update((path, renderer.version(path)) for path in STATIC_DOCUMENTS)
     for feed in renderer.feeds.values():
-        entries = members.get(feed.path, [])
+        entries = [lines[record_id] for record_id in members.get(feed.path, ())]
         head = f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
-        newest = entries[-1] if entries else ("", "")
-        site.update(f"{head}{newest[0]}:{newest[1]}\n".encode())
+        site.update(f"{head}{entries[-1] if entries else ''}".encode())
         keys[feed_page_path(feed.path)] = _slice_key(
             f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
         for feed_page in pages(feed, settings):
@@ -246,10 +247,9 @@ def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[
     return keys
 
 
-def _slice_key(head: str, entries: list[tuple[str, str]]) -> str:
-    """A document's key: what it depends on beyond its records, then each record's digest."""
-    body = head + "".join([f"{record_id}:{digest}\n" for record_id, digest in entries])
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
+def _slice_key(head: str, lines: list[str]) -> str:
+    """A document's key: what it depends on beyond its records, then each record's digest line."""
+    return hashlib.sha256((head + "".join(lines)).encode()).hexdigest()[:32]
 
 
 def _export(store: Store, settings: Settings, output: Path,

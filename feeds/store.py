@@ -330,20 +330,19 @@ class Store:
             found.update(self.db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk))
         return [(i, found[i]) for i in ids]
 
-    def feed_digests(self) -> dict[str, list[tuple[str, str]]]:
-        """Every feed's (record id, record file digest) pairs, in entry_ids order.
-
-        The digests come from the files' small rows (put_record stores the same digest with
-        the file and its record): reading them from the records' large rows is slower.
-        """
-        digests = dict(self.db.execute(
-            "SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
-        members: dict[str, list[tuple[str, str]]] = {}
+    def feed_members(self) -> dict[str, list[str]]:
+        """Every feed's record ids, in entry_ids order: one scan of the memberships."""
+        members: dict[str, list[str]] = {}
         rows = self.db.execute(
             "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id")
         for feed, record_id in rows:
-            members.setdefault(feed, []).append((record_id, digests[record_id]))
+            members.setdefault(feed, []).append(record_id)
         return members
+
+    def record_digests(self) -> dict[str, str]:
+        """Each record's file digest, read from the files' small rows (put_record stores the
+        same digest with the file and its record; the records' rows are large and slower)."""
+        return dict(self.db.execute("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
 
     def records(self, ids: Sequence[str]) -> list[Record]:
         """The records with ``ids``, in that order."""
