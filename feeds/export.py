@@ -363,10 +363,13 @@ def _same_files(held: dict[str, Any], wanted: dict[str, Any]) -> bool:
             and bool(held.get("immutable")) == bool(wanted.get("immutable")))
 
 
-def _header_rules(files: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, bool]]:
-    """What ``_headers`` is made of, beyond the settings: each document's type and caching."""
-    return {path: (entry.get("media_type"), bool(entry.get("immutable")))
-            for path, entry in files.items()}
+def _same_header_rules(new: dict[str, dict[str, Any]], old: dict[str, dict[str, Any]]) -> bool:
+    """True when ``_headers`` for ``new`` equals the one for ``old`` (under the same settings):
+    the same documents, each with the same type and caching."""
+    return new.keys() == old.keys() and all(
+        entry is old[path] or (entry.get("media_type") == old[path].get("media_type")
+                               and bool(entry.get("immutable")) == bool(old[path].get("immutable")))
+        for path, entry in new.items())
 
 
 class _TreeBuilder:
@@ -477,9 +480,9 @@ class _TreeBuilder:
         """Remove what the tree held but no longer lists; write the host header rules and the
         manifest, last (``old_files``: the current tree's manifest, when made alike)."""
         self._remove_unlisted()
-        rules = _header_rules(self.manifest)
-        kept = self.held is not None and _header_rules(self.held) == rules
-        if not kept and not (rules == _header_rules(old_files) and self._link_file(HEADERS_FILE)):
+        kept = self.held is not None and _same_header_rules(self.manifest, self.held)
+        if not kept and not (_same_header_rules(self.manifest, old_files)
+                             and self._link_file(HEADERS_FILE)):
             self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
         self._put(MANIFEST, _manifest_text(self.manifest, self.settings).encode("utf-8"))
 
