@@ -464,3 +464,33 @@ def test_export_tree_left_without_manifest_by_a_killed_build_is_deleted_not_trus
     assert _tree_files_and_folders(archived.output_dir) == \
         _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh"))
     assert check_export(archived.output_dir) == []
+
+
+def test_export_kill_9_while_recycling_a_tree_always_leaves_a_complete_export(
+        tmp_path: Path) -> None:
+    seeds = tmp_path / "corpus"
+    generate(1500, seeds, seed=13)
+    base_url = "http://recycled.test/"
+    settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
+                        output_dir=tmp_path / "output", base_url=base_url)
+    edited = sorted(seeds.glob("*.txt"))[700:760]
+    _build(settings)
+    rng = random.Random(7)
+    kills = 0
+    for attempt in range(40):
+        if kills >= 12:
+            break
+        # Each build has something to do: one more title edited, so the tree is recycled.
+        _set_field(edited[attempt % len(edited)], "title", f'"Edited title {attempt}"')
+        process = _feeds_build(settings, base_url)
+        time.sleep(rng.uniform(0.0, 0.6))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        kills += code == -signal.SIGKILL
+        assert code in (0, -signal.SIGKILL), (tmp_path / "build.log").read_text()
+        assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
+    assert kills >= 5
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0  # a no-op: nothing changed
+    assert _tree_files_and_folders(settings.output_dir) == \
+        _tree_files_and_folders(_fresh_export(settings, tmp_path, "fresh"))
