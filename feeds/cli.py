@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 ``check`` found problems; 2 bad usage or configuration;
 from __future__ import annotations
 
 import argparse
-import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -212,6 +211,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
     from feeds.app import create_app

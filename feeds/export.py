@@ -1,22 +1,28 @@
 """Static export: every public document written under the output directory, atomically.
 
 ``output`` is a symbolic link to a complete build tree under ``.output-builds/``. A build
-writes a new tree beside the current one, hard-linking every file whose bytes it keeps (so
-unchanged files keep their inode and mtime and rsync-style syncs skip them), makes it durable,
-then repoints the link with one ``rename(2)``.
+fills a tree beside the current one, makes it durable, then repoints the link with one
+``rename(2)``. The tree is the one from two builds back (``previous``, no longer current),
+recycled: its manifest is deleted first, so a build killed while changing it leaves a tree the
+next build deletes, never trusts; its manifest then says which files already hold the wanted
+bytes, the others become hard links to the current tree's file (so unchanged files keep their
+inode and mtime and rsync-style syncs skip them) or are written, and files the new manifest
+does not list are removed. Without such a tree (the first builds, other settings) a new one is
+filled the same way from the current tree.
 
 Why a symlink switch rather than replacing files one by one: a static host reads many files
 that refer to each other (the index lists feeds, feeds link their archives, the OPML lists
 feeds). Replacing files in place would let a reader see a new index naming a feed not written
 yet; the switch makes a whole export appear at once. nginx resolves ``root`` per request, so it
 serves the old tree or the new one; a sync tool should copy ``$(readlink -f output)/``, which
-stays complete until the build after next (the previous tree is kept for such readers). A
-build killed at any moment leaves the link on the previous tree; the next build deletes the
-half-written one. A lock refuses a second concurrent build.
+stays complete until the build after next recycles it (the previous tree is kept for such
+readers). A build killed at any moment leaves the link on the previous tree; the next build
+deletes the half-written one. A lock refuses a second concurrent build.
 
 A build with nothing to change (every document's content key as in the manifest) writes
 nothing, not even a new tree. Documents whose version changed are rendered; those that render
-to the same bytes are still linked, not rewritten. Only written documents are compressed.
+to bytes a tree already holds are kept or linked, not rewritten. Only written documents are
+compressed.
 """
 
 from __future__ import annotations
@@ -28,18 +34,25 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from feeds.catalog import feed_document_path, pages
+from feeds.catalog import (
+    SITE_DOCUMENTS,
+    STATIC_DOCUMENTS,
+    feed_document_path,
+    feed_page_path,
+    pages,
+)
 from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
-from feeds.pool import pooled_map, worker_count
+from feeds.pool import pooled_map, threaded_map, worker_count
 from feeds.render import Document, Renderer
 from feeds.store import Store
 
@@ -107,6 +120,11 @@ def sibling_paths(path: str, entry: dict[str, Any]) -> list[str]:
 
 def _files_of(path: str, entry: dict[str, Any]) -> list[str]:
     return [path, *sibling_paths(path, entry)]
+
+
+def _file_count(files: dict[str, dict[str, Any]]) -> int:
+    """How many documents and siblings a manifest lists (as ``_files_of`` names them)."""
+    return len(files) + sum(len(entry.get("encoded") or ()) for entry in files.values())
 
 
 @contextmanager
@@ -191,26 +209,47 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[str, str | None]:
-    """Every document's path → a key of everything its bytes depend on, site pages first.
+    """Every document's path → a key of everything its bytes depend on, in document_paths order.
 
     Finer than ``Renderer.version``, which is per feed: one new record re-versions every archive
     page of ``all``, though only the pages whose slice of records moved have new bytes. A feed
     page's bytes depend on the settings and renderer (``global_key``), the feed's name, the
     page's number and the number of archive pages (its links), and the records in its slice.
+    An HTML page lists its feed's newest records and links their topics and providers; the
+    index and the OPML list every feed with its size and newest record. Keys derive from the
+    records' file digests, never from the store's history, so a rebuilt store keeps them.
     """
-    keys: dict[str, str | None] = {path: renderer.version(path) for path in renderer.document_paths()}
+    members = store.feed_members()
+    # Each record's line of a key, made once: a record is in four feeds on average.
+    lines = {record_id: f"{record_id}:{digest}\n" for record_id, digest in store.record_digests().items()}
+    global_key = renderer.global_key
+    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
+    links = hashlib.sha256(repr((sorted(renderer.topic_paths.items()),
+                                 sorted(renderer.provider_paths.items()))).encode()).hexdigest()
+    site = hashlib.sha256(f"{global_key}\n{links}\n".encode())
+    keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
+    keys.update((path, renderer.version(path)) for path in STATIC_DOCUMENTS)
     for feed in renderer.feeds.values():
-        members = store.feed_digests(feed.path)
+        entries = [lines[record_id] for record_id in members.get(feed.path, ())]
+        head = f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
+        site.update(f"{head}{entries[-1] if entries else ''}".encode())
+        keys[feed_page_path(feed.path)] = _slice_key(
+            f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
         for feed_page in pages(feed, settings):
-            digest = hashlib.sha256(
-                f"{renderer.global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
-                f"{feed_page.number}\n{feed_page.archive_pages}\n".encode())
-            for record_id, record_digest in members[feed_page.offset:feed_page.offset + feed_page.limit]:
-                digest.update(f"{record_id}:{record_digest}\n".encode())
-            key = digest.hexdigest()[:32]
+            key = _slice_key(
+                f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+                f"{feed_page.number}\n{feed_page.archive_pages}\n",
+                entries[feed_page.offset:feed_page.offset + feed_page.limit])
             for fmt in settings.formats:
                 keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    site_key = site.hexdigest()[:32]
+    keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
     return keys
+
+
+def _slice_key(head: str, lines: list[str]) -> str:
+    """A document's key: what it depends on beyond its records, then each record's digest line."""
+    return hashlib.sha256((head + "".join(lines)).encode()).hexdigest()[:32]
 
 
 def _export(store: Store, settings: Settings, output: Path,
@@ -222,19 +261,16 @@ def _export(store: Store, settings: Settings, output: Path,
     renderer = Renderer(store, settings)
     versions = _content_keys(store, renderer, settings)
     if previous is not None and _unchanged(old_manifest, settings, versions):
-        files = sum(len(_files_of(p, e)) for p, e in old_manifest["files"].items())
+        files = _file_count(old_manifest["files"])
         return ExportReport(0, files, 0, files, output)
     # Files of an export made under other settings (precompression, brotli quality…) are redone.
-    same_settings = (old_manifest.get("format") == MANIFEST_FORMAT
-                     and old_manifest.get("settings") == _fingerprint(settings))
-    reusable = old_manifest.get("files", {}) if same_settings else {}
+    reusable = old_manifest["files"] if _same_layout(old_manifest, settings) else {}
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     stale = [p for p, v in versions.items() if reusable.get(p, {}).get("version") != v]
     renderer.prepare(stale, worker_count(settings.workers))
-    tree = root / f"build-{time.time_ns()}-{os.getpid()}"
-    tree.mkdir()
+    tree, held = _new_tree(root, previous, settings)
     try:
-        builder = _TreeBuilder(tree, previous, settings)
+        builder = _TreeBuilder(tree, previous, settings, held)
 
         def written() -> Iterator[tuple[str, bytes]]:
             for done, (path, version) in enumerate(versions.items(), start=1):
@@ -245,14 +281,16 @@ def _export(store: Store, settings: Settings, output: Path,
                     progress(done, len(versions))
 
         # Compressing is most of a cold build's time: the pool compresses while this process
-        # renders the next documents; the siblings are written here, in document order.
-        workers = worker_count(settings.workers) if len(stale) >= _POOL_THRESHOLD else 1
-        for encoded in pooled_map(partial(encode_each, brotli_quality=settings.brotli_quality),
-                                  _batches(written()), workers):
+        # renders the next documents; the siblings are written here, in document order. A few
+        # documents are compressed in threads (zlib and brotli release the GIL): no pool to start.
+        in_bulk = pooled_map if len(stale) >= _POOL_THRESHOLD else threaded_map
+        for encoded in in_bulk(partial(encode_each, brotli_quality=settings.brotli_quality),
+                               _batches(written()), worker_count(settings.workers)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
-        builder.finish(old_manifest)
+        builder.finish(reusable)
         _make_durable(builder.new_files)
+        _fsync_directory(root)  # the tree's new name, before the link names it
         _switch(output, tree)
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)
@@ -260,29 +298,107 @@ def _export(store: Store, settings: Settings, output: Path,
     if previous is not None and previous.parent == root:
         _replace_link(root / _PREVIOUS, previous.name)
     _remove_stale(root, keep=tree)
-    old_files = {f for p, e in reusable.items() for f in _files_of(p, e)}
-    new_files = {f for p, e in builder.manifest.items() for f in _files_of(p, e)}
-    return ExportReport(builder.written, builder.unchanged, len(old_files - new_files),
-                        len(new_files), output)
+    return ExportReport(builder.written, builder.unchanged, _removed(reusable, builder.manifest),
+                        _file_count(builder.manifest), output)
+
+
+def _same_layout(manifest: dict[str, Any], settings: Settings) -> bool:
+    """True when a tree's files were made by this manifest format under these settings."""
+    return (manifest.get("format") == MANIFEST_FORMAT
+            and manifest.get("settings") == _fingerprint(settings)
+            and isinstance(manifest.get("files"), dict))
+
+
+def _recyclable(root: Path, current: Path | None) -> Path | None:
+    """The tree ``previous`` names, unless it is the current one or gone."""
+    link = root / _PREVIOUS
+    if not link.is_symlink():
+        return None
+    tree = root / os.readlink(link)
+    return None if tree == current or not tree.is_dir() else tree
+
+
+def _new_tree(root: Path, current: Path | None,
+              settings: Settings) -> tuple[Path, dict[str, dict[str, Any]] | None]:
+    """The tree this build fills, and what its manifest said it held (None: a new, empty tree).
+
+    The tree from two builds back is recycled when its manifest is trusted: the manifest goes
+    first, so a build killed from here on leaves a tree without one, deleted as garbage.
+    """
+    tree = root / f"build-{time.time_ns()}-{os.getpid()}"
+    old = _recyclable(root, current)
+    if old is not None:
+        manifest = read_manifest_document(old)
+        if _same_layout(manifest, settings):
+            (old / MANIFEST).unlink()
+            _fsync_directory(old)
+            old.rename(tree)
+            return tree, manifest["files"]
+    tree.mkdir()
+    return tree, None
+
+
+def _removed(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> int:
+    """How many documents and siblings of the old manifest the new one no longer lists."""
+    return sum(len(set(_files_of(p, e)) - set(_files_of(p, new[p]) if p in new else ()))
+               for p, e in old.items() if new.get(p) is not e)
+
+
+def _all_files(path: str, entry: dict[str, Any]) -> list[str]:
+    """A document's files in a tree: itself, its siblings and its immutable marker."""
+    names = _files_of(path, entry)
+    if entry.get("immutable"):
+        names.append(f"{IMMUTABLE_MARKERS}/{path}")
+    return names
+
+
+def _same_files(held: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """True when a tree holding ``held`` already has every file of ``wanted``, byte for byte.
+
+    Siblings are a function of the document's bytes under one set of settings (gzip without a
+    timestamp, brotli at one quality), so equal tags and equal codings mean equal files.
+    """
+    return (held.get("etag") == wanted.get("etag")
+            and (held.get("encoded") or {}) == (wanted.get("encoded") or {})
+            and bool(held.get("immutable")) == bool(wanted.get("immutable")))
+
+
+def _same_header_rules(new: dict[str, dict[str, Any]], old: dict[str, dict[str, Any]]) -> bool:
+    """True when ``_headers`` for ``new`` equals the one for ``old`` (under the same settings):
+    the same documents, each with the same type and caching."""
+    return new.keys() == old.keys() and all(
+        entry is old[path] or (entry.get("media_type") == old[path].get("media_type")
+                               and bool(entry.get("immutable")) == bool(old[path].get("immutable")))
+        for path, entry in new.items())
 
 
 class _TreeBuilder:
-    """Fills a new build tree, reusing the previous tree's files wherever the bytes are kept."""
+    """Fills a build tree, keeping or linking files wherever a manifest says the bytes are there.
 
-    def __init__(self, tree: Path, previous: Path | None, settings: Settings) -> None:
+    ``held`` is what a recycled tree's manifest listed (None for a new tree): those files are
+    kept when they hold the wanted bytes, replaced (never written through: they may be hard
+    links shared with the current tree) or removed at the end.
+    """
+
+    def __init__(self, tree: Path, previous: Path | None, settings: Settings,
+                 held: dict[str, dict[str, Any]] | None = None) -> None:
         self.tree = tree
         self.previous = previous
         self.settings = settings
+        self.held = held
         self.manifest: dict[str, dict[str, Any]] = {}
         self.written = 0
         self.unchanged = 0
         self._made: set[Path] = set()
         self.new_files: list[Path] = []
+        # Documents whose files in a recycled tree were replaced: the only ones that can leave
+        # a file of the old manifest behind (a sibling or marker the new entry lacks).
+        self._replaced: list[str] = []
 
     def add(self, path: str, version: str | None, known: dict[str, Any] | None,
             renderer: Renderer) -> bytes | None:
-        """Link or write one document; returns its bytes when it was written (to compress)."""
-        if known is not None and known.get("version") == version and self._link(path, known):
+        """Keep, link or write one document; returns its bytes when it was written (to compress)."""
+        if known is not None and known.get("version") == version and self._reuse(path, known):
             self.manifest[path] = known
             return None
         document = renderer.render(path)
@@ -291,10 +407,20 @@ class _TreeBuilder:
         entry = _manifest_entry(document, version)
         if known is not None and known.get("etag") == entry["etag"]:
             entry["encoded"] = known.get("encoded", {})
-            if self._link(path, entry):
+            if self._reuse(path, entry):
                 self.manifest[path] = entry
                 return None
+        held = (self.held or {}).get(path)
+        if held is not None and held.get("etag") == entry["etag"]:
+            # Bytes this tree already holds, though the current export has others: kept, but
+            # counted as written, since a sync of the new export copies them.
+            entry["encoded"] = held.get("encoded", {})
+            if _same_files(held, entry):
+                self.manifest[path] = entry
+                self.written += len(_files_of(path, entry))
+                return None
         self._put(path, document.body)
+        self._replaced.append(path)
         entry["encoded"] = {}
         if document.immutable:
             self._put(f"{IMMUTABLE_MARKERS}/{path}", b"")
@@ -317,22 +443,29 @@ class _TreeBuilder:
     def _put(self, path: str, body: bytes) -> None:
         target = self.tree / path
         self._dir(target)
+        if self.held is not None:
+            target.unlink(missing_ok=True)  # a new inode: the old one may be the current tree's
         target.write_bytes(body)
         self.new_files.append(target)
+
+    def _reuse(self, path: str, entry: dict[str, Any]) -> bool:
+        """Keep the recycled tree's files if they are ``entry``'s, else link the current tree's."""
+        held = None if self.held is None else self.held.get(path)
+        if held is not None and _same_files(held, entry):
+            self.unchanged += len(_files_of(path, entry))
+            return True
+        return self._link(path, entry)
 
     def _link(self, path: str, entry: dict[str, Any]) -> bool:
         """Hard-link a document, its siblings and marker from the previous tree, if all are there."""
         if self.previous is None:
             return False
-        names = _files_of(path, entry)
-        if entry.get("immutable"):
-            names.append(f"{IMMUTABLE_MARKERS}/{path}")
         linked: list[Path] = []
-        for name in names:
+        for name in _all_files(path, entry):
             target = self.tree / name
             self._dir(target)
             try:
-                os.link(self.previous / name, target)
+                _link_over(self.previous / name, target)
             except FileNotFoundError:
                 # Someone removed a file from the previous export: render it again.
                 for done in linked:
@@ -340,23 +473,72 @@ class _TreeBuilder:
                 return False
             linked.append(target)
         self.unchanged += len(_files_of(path, entry))
+        self._replaced.append(path)
         return True
 
-    def finish(self, old_manifest: dict[str, Any]) -> None:
-        """Write the manifest and the host header rules, keeping the old files if identical."""
-        listing = {"format": MANIFEST_FORMAT, "base_url": self.settings.base_url,
-                   "settings": _fingerprint(self.settings), "files": self.manifest}
-        text = json.dumps(listing, indent=1, sort_keys=True) + "\n"
-        self._keep_or_put(MANIFEST, text.encode("utf-8"))
-        self._keep_or_put(HEADERS_FILE, headers_file(self.manifest, self.settings))
+    def finish(self, old_files: dict[str, dict[str, Any]]) -> None:
+        """Remove what the tree held but no longer lists; write the host header rules and the
+        manifest, last (``old_files``: the current tree's manifest, when made alike)."""
+        self._remove_unlisted()
+        kept = self.held is not None and _same_header_rules(self.manifest, self.held)
+        if not kept and not (_same_header_rules(self.manifest, old_files)
+                             and self._link_file(HEADERS_FILE)):
+            self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
+        self._put(MANIFEST, _manifest_text(self.manifest, self.settings).encode("utf-8"))
 
-    def _keep_or_put(self, name: str, body: bytes) -> None:
-        if self.previous is not None:
-            with suppress(OSError):
-                if (self.previous / name).read_bytes() == body:
-                    os.link(self.previous / name, self.tree / name)
-                    return
-        self._put(name, body)
+    def _link_file(self, name: str) -> bool:
+        if self.previous is None:
+            return False
+        try:
+            _link_over(self.previous / name, self.tree / name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _remove_unlisted(self) -> None:
+        """Delete the recycled tree's files the new manifest does not list, and emptied folders."""
+        if self.held is None:
+            return
+        stale = [name for path in self.held.keys() - self.manifest.keys()
+                 for name in _all_files(path, self.held[path])]
+        for path in self._replaced:
+            if path in self.held:
+                keep = _all_files(path, self.manifest[path])
+                stale += [name for name in _all_files(path, self.held[path]) if name not in keep]
+        emptied: set[Path] = set()
+        for name in stale:
+            target = self.tree / name
+            target.unlink(missing_ok=True)
+            emptied.add(target.parent)
+        for directory in sorted(emptied, key=lambda d: len(d.parts), reverse=True):
+            while directory != self.tree:
+                try:
+                    directory.rmdir()
+                except OSError:  # not empty: still holds other documents
+                    break
+                directory = directory.parent
+
+
+def _manifest_text(files: dict[str, dict[str, Any]], settings: Settings) -> str:
+    """The manifest as JSON with one document per line, sorted: readable, and diffs stay small.
+
+    Written line by line because ``json.dumps`` with ``indent`` runs in pure Python, three
+    times slower than its C encoder for a 10,000-record export's manifest.
+    """
+    encode = json.JSONEncoder(sort_keys=True).encode
+    head = {"format": MANIFEST_FORMAT, "base_url": settings.base_url,
+            "settings": _fingerprint(settings)}
+    lines = [f"{encode(path)}: {encode(files[path])}" for path in sorted(files)]
+    return encode(head)[:-1] + ', "files": {\n' + ",\n".join(lines) + "\n}}\n"
+
+
+def _link_over(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source``, replacing the file there (never writing it)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        target.unlink()
+        os.link(source, target)
 
 
 def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
@@ -375,6 +557,7 @@ def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str,
 
 # Above this many new files one sync(2) is cheaper than an fsync(2) per file.
 _FSYNC_LIMIT = 1000
+_FSYNC_THREADS = 8
 
 
 def _make_durable(files: list[Path]) -> None:
@@ -382,12 +565,18 @@ def _make_durable(files: list[Path]) -> None:
     if len(files) > _FSYNC_LIMIT:
         os.sync()
         return
-    for path in files:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    # fsync waits for a journal commit; concurrent ones share commits instead of queueing.
+    with ThreadPoolExecutor(_FSYNC_THREADS) as pool:
+        for _ in pool.map(_fsync_file, files):
+            pass
+
+
+def _fsync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _replace_link(link: Path, target: str) -> None:
@@ -400,13 +589,18 @@ def _replace_link(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _switch(output: Path, tree: Path) -> None:
-    _replace_link(output, os.path.relpath(tree, output.parent))
-    directory = os.open(output.parent, os.O_RDONLY)
+def _fsync_directory(path: Path) -> None:
+    """Make the entries added to or removed from ``path`` survive a power cut."""
+    directory = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(directory)  # the rename itself survives a power cut
+        os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _switch(output: Path, tree: Path) -> None:
+    _replace_link(output, os.path.relpath(tree, output.parent))
+    _fsync_directory(output.parent)  # the rename itself survives a power cut
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:

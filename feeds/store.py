@@ -330,14 +330,19 @@ class Store:
             found.update(self.db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk))
         return [(i, found[i]) for i in ids]
 
-    def feed_digests(self, feed: str) -> list[tuple[str, str]]:
-        """(record id, record file digest) of every record of ``feed``, in entry_ids order."""
+    def feed_members(self) -> dict[str, list[str]]:
+        """Every feed's record ids, in entry_ids order: one scan of the memberships."""
+        members: dict[str, list[str]] = {}
         rows = self.db.execute(
-            "SELECT m.record_id, r.digest FROM memberships m JOIN records r ON r.id = m.record_id "
-            "WHERE m.feed=? ORDER BY m.published_at, m.record_id",
-            (feed,),
-        )
-        return [(record_id, digest) for record_id, digest in rows]
+            "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id")
+        for feed, record_id in rows:
+            members.setdefault(feed, []).append(record_id)
+        return members
+
+    def record_digests(self) -> dict[str, str]:
+        """Each record's file digest, read from the files' small rows (put_record stores the
+        same digest with the file and its record; the records' rows are large and slower)."""
+        return dict(self.db.execute("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
 
     def records(self, ids: Sequence[str]) -> list[Record]:
         """The records with ``ids``, in that order."""

@@ -361,3 +361,136 @@ def test_export_hugo_like_settings_write_rss_only_without_archives_or_siblings(
     # Turning precompression on is a settings change: the next build adds the siblings.
     _build(dataclasses.replace(settings, precompress=True))
     assert [f for f in _snapshot(settings.output_dir) if f.endswith(".gz")]
+
+
+def _tree_files_and_folders(output: Path) -> tuple[dict[str, bytes], set[str]]:
+    """Every file of the export (manifest included) with its bytes, and every folder."""
+    tree = output.resolve()
+    files, folders = {}, set()
+    for directory, subdirectories, names in os.walk(tree):
+        folders.update(os.path.relpath(os.path.join(directory, d), tree) for d in subdirectories)
+        for name in names:
+            path = os.path.join(directory, name)
+            files[os.path.relpath(path, tree)] = Path(path).read_bytes()
+    return files, folders
+
+
+def _fresh_export(settings: Settings, tmp_path: Path, name: str) -> Path:
+    fresh = dataclasses.replace(settings, store_path=tmp_path / f"{name}.sqlite3",
+                                output_dir=tmp_path / name)
+    _build(fresh)
+    return fresh.output_dir
+
+
+def test_export_recycled_trees_equal_a_fresh_export_file_for_file_after_edits_and_reverts(
+        archived: Settings, tmp_path: Path) -> None:
+    seeds = archived.seeds_dir
+    edited = next(seeds.glob("006_*.txt"))
+    original = edited.read_text(encoding="utf-8")
+    _build(archived)
+    first = archived.output_dir.resolve()
+    first_inode = first.stat().st_ino
+    _set_field(edited, "title", '"A new title"')
+    _set_field(next(seeds.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt")), "published", "false")
+    _build(archived)
+    # The third build recycles the first tree: the edit is reverted (the first tree's bytes
+    # again), one more record goes, and the Cybersecurity feed's folders must go with it.
+    edited.write_text(original, encoding="utf-8")
+    next(seeds.glob("003_*.txt")).unlink()
+    _build(archived)
+    assert archived.output_dir.resolve().stat().st_ino == first_inode
+    assert not first.exists()
+    assert _tree_files_and_folders(archived.output_dir) == \
+        _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh-3"))
+    # The fourth recycles the second tree, which still holds the edit and the unpublished feed.
+    _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
+    _build(archived)
+    assert _tree_files_and_folders(archived.output_dir) == \
+        _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh-4"))
+    assert check_export(archived.output_dir, unpublished_ids=[CYBERSECURITY_ONLY_RECORD]) == []
+    assert len([p for p in builds_dir(archived.output_dir).iterdir()
+                if p.name.startswith("build-")]) == 2
+
+
+def test_export_recycled_build_keeps_the_inode_and_mtime_of_every_unchanged_file(
+        archived: Settings) -> None:
+    seeds = archived.seeds_dir
+    _build(archived)
+    _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
+    _build(archived)
+    before = _snapshot(archived.output_dir)
+    current = archived.output_dir.resolve()
+    contents = _tree_files_and_folders(current)
+    old_files = json.loads((archived.output_dir / MANIFEST).read_text())["files"]
+    _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
+
+    report = _build(archived)
+
+    # The tree just replaced is intact: the recycled one shared inodes with it.
+    assert _tree_files_and_folders(current) == contents
+    assert _snapshot(current) == before
+    after = _snapshot(archived.output_dir)
+    new_files = json.loads((archived.output_dir / MANIFEST).read_text())["files"]
+    rewritten = {path for path, entry in new_files.items() if old_files[path]["etag"] != entry["etag"]}
+    assert rewritten and set(new_files) == set(old_files)
+    changed = {p for p in after if before.get(p) != after[p]} - {MANIFEST}
+    assert {re.sub(r"\.(gz|br)$", "", p) for p in changed} == rewritten
+    assert report.written == len(changed)
+    assert set(after) == set(before)
+
+
+def test_export_tree_left_without_manifest_by_a_killed_build_is_deleted_not_trusted(
+        archived: Settings, tmp_path: Path) -> None:
+    seeds = archived.seeds_dir
+    _build(archived)
+    _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
+    _build(archived)
+    root = builds_dir(archived.output_dir)
+    # A build killed after deleting the recyclable tree's manifest, before renaming it, and
+    # one killed later, after renaming it and writing a file the manifest would not list.
+    recyclable = root / os.readlink(root / "previous")
+    (recyclable / MANIFEST).unlink()
+    damaged = recyclable / "feeds/all.atom"
+    damaged.unlink()  # a hard link shared with the current tree: never write through it
+    damaged.write_bytes(b"half-written")
+    killed = root / "build-1-1"
+    shutil.copytree(recyclable, killed)
+    (killed / "feeds/stray.atom").write_bytes(b"left over")
+    _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
+
+    _build(archived)
+
+    assert not recyclable.exists() and not killed.exists()
+    assert _tree_files_and_folders(archived.output_dir) == \
+        _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh"))
+    assert check_export(archived.output_dir) == []
+
+
+def test_export_kill_9_while_recycling_a_tree_always_leaves_a_complete_export(
+        tmp_path: Path) -> None:
+    seeds = tmp_path / "corpus"
+    generate(1500, seeds, seed=13)
+    base_url = "http://recycled.test/"
+    settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
+                        output_dir=tmp_path / "output", base_url=base_url)
+    edited = sorted(seeds.glob("*.txt"))[700:760]
+    _build(settings)
+    rng = random.Random(7)
+    kills = 0
+    for attempt in range(40):
+        if kills >= 12:
+            break
+        # Each build has something to do: one more title edited, so the tree is recycled.
+        _set_field(edited[attempt % len(edited)], "title", f'"Edited title {attempt}"')
+        process = _feeds_build(settings, base_url)
+        time.sleep(rng.uniform(0.0, 0.6))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        kills += code == -signal.SIGKILL
+        assert code in (0, -signal.SIGKILL), (tmp_path / "build.log").read_text()
+        assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
+    assert kills >= 5
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0  # a no-op: nothing changed
+    assert _tree_files_and_folders(settings.output_dir) == \
+        _tree_files_and_folders(_fresh_export(settings, tmp_path, "fresh"))
