@@ -63,3 +63,13 @@ def test_formats_and_archives_settings_select_documents(store: Store) -> None:
     document = renderer.render("feeds/all.rss")
     assert document is not None and b"prev-archive" not in document.body
     assert b"all.atom" not in renderer.render("all/index.html").body  # type: ignore[union-attr]
+
+
+def test_entries_rendered_in_a_batch_equal_entries_rendered_alone(store: Store) -> None:
+    records = store.records(sorted(store.published_ids()))
+    assert len(records) > 10
+    for fmt, module in fragments.FORMAT_MODULES.items():
+        alone = [module.entries([record], "tag:t:")[0] for record in records]
+        assert module.entries(records, "tag:t:") == alone, fmt
+        assert all(body.count(b"<item>" if fmt == "rss" else b"<entry>") == (fmt != "json")
+                   for body in alone), fmt

@@ -63,7 +63,7 @@ HEAD = FeedHead("http://feeds.test/feeds/all.atom", "Feeds", "All", "http://feed
 
 def _documents(record: Record) -> dict[str, bytes]:
     """The record as it appears in each format's document, and on a feed page."""
-    docs = {f"all.{m.EXTENSION}": m.document(HEAD, [m.entry(record, "tag:t:")])
+    docs = {f"all.{m.EXTENSION}": m.document(HEAD, m.entries([record], "tag:t:"))
             for m in (atom, rss, jsonfeed)}
     site = html.Site("Feeds", "All", "../", "http://feeds.test/feeds.opml")
     links = html.FeedLinks("all", "all", "Feeds", "All", "All", 1,

@@ -226,11 +226,9 @@ class Renderer:
         cached = self.store.fragments(ids, fmt, self.fragment_key)
         missing = [i for i in ids if i not in cached]
         if missing:
-            render_entry = FORMAT_MODULES[fmt].entry
-            fresh = {
-                record.id: render_entry(record, self.settings.id_prefix)
-                for record in self.store.records(missing)
-            }
+            records = self.store.records(missing)
+            bodies = FORMAT_MODULES[fmt].entries(records, self.settings.id_prefix)
+            fresh = {record.id: body for record, body in zip(records, bodies, strict=True)}
             self.save_fragments(fmt, self.fragment_key, fresh)
             cached.update(fresh)
         return [cached[i] for i in ids]

@@ -30,11 +30,16 @@ Fragment = tuple[str, str, bytes]
 
 def render_rows(rows: Sequence[Row], id_prefix: str) -> list[Fragment]:
     """(record id, format, fragment) for every row and format; runs in pool workers."""
-    out: list[Fragment] = []
-    for record_id, data, formats in rows:
+    wanted: dict[str, list[Record]] = {}
+    for _, data, formats in rows:
         record = Record.from_dict(json.loads(data))
         for fmt in formats:
-            out.append((record_id, fmt, FORMAT_MODULES[fmt].entry(record, id_prefix)))
+            wanted.setdefault(fmt, []).append(record)
+    out: list[Fragment] = []
+    # A format's records in one batch: its renderer sets up once per batch, not per record.
+    for fmt, records in wanted.items():
+        bodies = FORMAT_MODULES[fmt].entries(records, id_prefix)
+        out.extend((record.id, fmt, body) for record, body in zip(records, bodies, strict=True))
     return out
 
 
