@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import brotli
 
+from feeds.pool import gil_free
+
 __all__ = ["CODINGS", "MIN_SIZE", "encode", "encode_each"]
 
 # Preference order when a client accepts several equally.
@@ -34,6 +36,8 @@ def encode(body: bytes, coding: str, *, brotli_quality: int) -> bytes | None:
     return encoded if len(encoded) < len(body) else None
 
 
+# zlib and brotli release the GIL while they compress: threads share the documents.
+@gil_free
 def encode_each(documents: Sequence[tuple[str, bytes]], *,
                 brotli_quality: int) -> list[tuple[str, dict[str, bytes]]]:
     """(name, {coding: bytes}) for each (name, body): the codings that make it smaller, in order."""

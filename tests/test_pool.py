@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from feeds import export as export_module
+from feeds.compress import encode_each
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
-from feeds.pool import pooled_map
+from feeds.pool import gil_free, pooled_map, runs_in_threads
 from feeds.store import Store
 
 # feeds/__init__.py re-exports the function under the module's name.
@@ -35,6 +38,24 @@ def test_pooled_map_keeps_input_order_and_runs_in_other_processes() -> None:
 
 def test_pooled_map_with_one_worker_runs_here() -> None:
     assert {pid for pid, _ in pooled_map(_pid_and_square, [[1], [2]], workers=1)} == {os.getpid()}
+
+
+@gil_free
+def _thread_and_square(batch: list[int]) -> tuple[int, int, list[int]]:
+    return os.getpid(), threading.get_ident(), [n * n for n in batch]
+
+
+def test_pooled_map_runs_gil_free_work_in_threads_of_this_process_in_order() -> None:
+    batches = [[n, n + 1] for n in range(0, 40, 2)]
+    pooled = list(pooled_map(functools.partial(_thread_and_square), batches, workers=2))
+    assert [squares for _, _, squares in pooled] == [[n * n for n in b] for b in batches]
+    assert {pid for pid, _, _ in pooled} == {os.getpid()}
+    assert threading.get_ident() not in {thread for _, thread, _ in pooled}
+
+
+def test_compression_runs_in_threads_and_parsing_in_processes() -> None:
+    assert runs_in_threads(functools.partial(encode_each, brotli_quality=5))
+    assert not runs_in_threads(_pid_and_square)
 
 
 def test_pooled_map_reads_batches_only_a_few_ahead_of_the_results() -> None:
