@@ -73,3 +73,19 @@ def test_entries_rendered_in_a_batch_equal_entries_rendered_alone(store: Store) 
         assert module.entries(records, "tag:t:") == alone, fmt
         assert all(body.count(b"<item>" if fmt == "rss" else b"<entry>") == (fmt != "json")
                    for body in alone), fmt
+
+
+def test_documents_after_prepare_use_the_fragments_it_kept_without_reading_the_store(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(store_path=store.path)
+    renderer = Renderer(store, settings)
+    paths = [p for p in renderer.document_paths() if p.startswith("feeds/")]
+    renderer.prepare(paths, workers=1)
+    expected = {path: Renderer(store, settings).render(path) for path in paths}
+
+    def no_reads(*args: object, **kwargs: object) -> dict[str, bytes]:
+        raise AssertionError("fragments read back from the store")
+
+    monkeypatch.setattr(store, "fragments", no_reads)
+    for path in paths:
+        assert renderer.render(path) == expected[path], path
