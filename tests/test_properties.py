@@ -69,7 +69,7 @@ def _documents(record: Record) -> dict[str, bytes]:
     links = html.FeedLinks("all", "all", "Feeds", "All", "All", 1,
                            {"atom": "a.atom", "rss": "a.rss", "json": "a.json"}, record)
     view = html.EntryView(record, tuple((t, "topics/x") for t in record.topics), "providers/x")
-    docs["all/index.html"] = html.feed_page(site, links, [view])
+    docs["all/index.html"] = html.feed_page(site, links, [html.entry(site, view)])
     docs["index.html"] = html.index(site, [links])
     return docs
 

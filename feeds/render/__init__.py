@@ -86,6 +86,9 @@ class Renderer:
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
         # Set by prepare(): the fragments it rendered, (record id, format) → bytes, as stored.
         self._rendered: dict[tuple[str, str], bytes] = {}
+        # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML; a page
+        # lists its newest items_per_feed entries, which bounds this.
+        self._entry_html: dict[tuple[str, str], str] = {}
         self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
         self.global_key = (
             RENDERER_VERSION + ":"
@@ -329,9 +332,14 @@ class Renderer:
         limit = self.settings.items_per_feed
         ids = self.store.entry_ids(feed.path, max(0, feed.count - limit), limit)
         ids.reverse()  # newest first
-        entries = [self._entry_view(record) for record in self.store.records(ids)]
         path = feed_page_path(feed.path)
-        body = html.feed_page(self.site(path), self._feed_links(feed), entries)
+        site = self.site(path)
+        # A build keeps each entry's HTML for the other pages of the same depth listing it.
+        memo = self._entry_html if self._bulk else {}
+        for record in self.store.records([i for i in ids if (i, site.root) not in memo]):
+            memo[record.id, site.root] = html.entry(site, self._entry_view(record))
+        entries = [memo[i, site.root] for i in ids]
+        body = html.feed_page(site, self._feed_links(feed), entries)
         return Document(path, body, html.MEDIA_TYPE, feed.newest)
 
     def _entry_view(self, record: Record) -> html.EntryView:
