@@ -52,7 +52,7 @@ from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
-from feeds.pool import pooled_map, threaded_map, worker_count
+from feeds.pool import threaded_map, worker_count
 from feeds.render import Document, Renderer
 from feeds.store import Store
 
@@ -71,8 +71,6 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2
 Progress = Callable[[int, int], None]
 _PREVIOUS = "previous"
-# Below this many documents a pool costs more to start than it saves.
-_POOL_THRESHOLD = 200
 _BATCH_BYTES = 256 * 1024
 
 
@@ -280,12 +278,11 @@ def _export(store: Store, settings: Settings, output: Path,
                 if progress is not None:
                     progress(done, len(versions))
 
-        # Compressing is most of a cold build's time: the pool compresses while this process
-        # renders the next documents; the siblings are written here, in document order. A few
-        # documents are compressed in threads (zlib and brotli release the GIL): no pool to start.
-        in_bulk = pooled_map if len(stale) >= _POOL_THRESHOLD else threaded_map
-        for encoded in in_bulk(partial(encode_each, brotli_quality=settings.brotli_quality),
-                               _batches(written()), worker_count(settings.workers)):
+        # Compressing is most of a cold build's time: threads compress (zlib and brotli release
+        # the GIL, and no document or result is copied through a pipe) while this thread renders
+        # the next documents; the siblings are written here, in document order.
+        for encoded in threaded_map(partial(encode_each, brotli_quality=settings.brotli_quality),
+                                    _batches(written()), worker_count(settings.workers)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)

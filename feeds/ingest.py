@@ -14,7 +14,7 @@ from feeds.errors import RecordError
 from feeds.model import Record
 from feeds.parse import load_front_matter, record_id_from_name
 from feeds.pool import pooled_map
-from feeds.store import FileState, Store
+from feeds.store import FileState, Store, StoredRecord
 from feeds.validate import record_from_mapping
 
 __all__ = ["IngestReport", "ingest", "parse_record", "scan_seeds"]
@@ -63,7 +63,7 @@ def parse_record(name: str, data: bytes, max_bytes: int, now: datetime | None = 
     return record_from_mapping(mapping, name, record_id, now)
 
 
-def _settle_rivals(store: Store, name: str, record: Record) -> set[str]:
+def _settle_rivals(store: Store, name: str, record: StoredRecord) -> set[str]:
     """Two files with one id or URL: the file name that sorts first wins, whatever came first."""
     changed: set[str] = set()
     for other, name_of_field in store.rivals(record, name):
@@ -77,7 +77,7 @@ def _settle_rivals(store: Store, name: str, record: Record) -> set[str]:
 # (file name, size, mtime, digest already stored or None to parse whatever the bytes)
 _Job = tuple[str, int, int, str | None]
 # What became of a file: unreadable (error), unchanged bytes (state only), or parsed.
-_Outcome = tuple[str, FileState | None, Record | RecordError | None]
+_Outcome = tuple[str, FileState | None, StoredRecord | RecordError | None]
 # Below this many files to read a pool costs more to start than it saves.
 POOL_THRESHOLD = 500
 _CHUNK = 100
@@ -103,7 +103,7 @@ def _read_and_parse(jobs: Sequence[_Job], seeds_dir: Path, max_bytes: int,
             if size > max_bytes:
                 raise RecordError(name, "file", f"{size} bytes is over the limit of "
                                   f"{max_bytes} (max_record_bytes)")
-            out.append((name, state, parse_record(name, data, max_bytes, now)))
+            out.append((name, state, StoredRecord.of(parse_record(name, data, max_bytes, now))))
         except RecordError as error:
             out.append((name, state, error))
     return out

@@ -114,7 +114,14 @@ _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-
                       "\U00010000-\U0010ffff]")
 # yaml_rs reads even a quoted "2023-10-16" or "12:30:00" as a date or time; PyYAML, a string.
 _QUOTED_DATE = re.compile(r"""["'](?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}:[0-9]{2}:[0-9]{2})""")
-_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+# PyYAML's implicit types by a scalar's first character, each followed by those for any
+# character (key None), as its resolver tries them; feeds registers none of its own.
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_ANY_FIRST: tuple[re.Pattern[str], ...] = tuple(regexp for _, regexp in _RESOLVERS.get(None, ()))
+_IMPLICIT: dict[str, tuple[re.Pattern[str], ...]] = {
+    first: tuple(regexp for _, regexp in resolvers) + _ANY_FIRST
+    for first, resolvers in _RESOLVERS.items() if first is not None
+}
 
 
 def _same_in_pyyaml(value: Any, budget: int) -> bool:
@@ -128,9 +135,9 @@ def _same_in_pyyaml(value: Any, budget: int) -> bool:
         if isinstance(item, str):
             # A quoted "yes" is a string in both; a plain one is a bool in PyYAML. Either way
             # PyYAML decides.
-            if any(regexp.match(item) for first in (item[:1], None)
-                   for _, regexp in _IMPLICIT.get(first, ())):
-                return False
+            for regexp in _IMPLICIT.get(item[:1], _ANY_FIRST):
+                if regexp.match(item):
+                    return False
         elif isinstance(item, date | time) and not isinstance(item, datetime):
             return False  # only from a quoted string, or a form the gate does not let through
         elif isinstance(item, dict):

@@ -1,9 +1,10 @@
-"""Pure work in bulk: batches mapped in a pool of forked processes, results in input order.
+"""Pure work in bulk: batches mapped in a pool of workers, results in input order.
 
-Parsing records, rendering entry fragments and compressing documents are pure (bytes in, bytes
-out), so large batches fan out to one process per CPU while the caller keeps every write to the
-store and the disk, in input order: the results are the same as without a pool. Work that
-releases the GIL (compression) can instead use threads, which cost nothing to start.
+Parsing records and rendering entry fragments are pure (bytes in, bytes out), so large batches
+fan out to one forked process per CPU while the caller keeps every write to the store and the
+disk, in input order: the results are the same as without a pool. Compressing documents spends
+its time in zlib and brotli, which release the GIL, so it runs in threads instead: no batch or
+result is copied through a pipe.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from feeds.errors import StoreError
 from feeds.model import Record
 from feeds.slugs import unique_slug
 
-__all__ = ["FeedRow", "FileState", "Store"]
+__all__ = ["FeedRow", "FileState", "Store", "StoredRecord"]
 
 SCHEMA_VERSION = "3"
 
@@ -65,6 +66,37 @@ class FileState:
 
 
 @dataclass(frozen=True)
+class StoredRecord:
+    """A record as the store writes it: its JSON and the fields the store indexes.
+
+    Made where the record is parsed (a pool worker), so the writing process neither encodes
+    JSON nor unpickles a tree of dataclasses per record.
+    """
+
+    id: str
+    web_url: str
+    published: bool
+    published_at: int  # seconds since the epoch
+    provider_domain: str
+    provider_name: str
+    topics: tuple[str, ...]
+    data: str
+
+    @classmethod
+    def of(cls, record: Record) -> StoredRecord:
+        return cls(
+            id=record.id,
+            web_url=record.web_url,
+            published=record.published,
+            published_at=_epoch(record.published_at),
+            provider_domain=record.provider.domain,
+            provider_name=record.provider.name,
+            topics=record.topics,
+            data=json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        )
+
+
+@dataclass(frozen=True)
 class FeedRow:
     """A feed as the store knows it: ``path`` is ``all``, ``topics/<slug>`` or ``providers/<slug>``."""
 
@@ -91,6 +123,10 @@ class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.db = connection
         self.path = path
+        # Within one transaction: group paths looked up (groups are never deleted, but a
+        # rollback forgets those it created) and version bumps, applied once at commit.
+        self._groups: dict[tuple[str, str], str] = {}
+        self._bumps: Counter[str] | None = None
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -101,6 +137,9 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
+            # A cold ingest writes tens of megabytes of pages; SQLite's 2 MB default cache spills
+            # them to the WAL mid-transaction and reads them back (about 10% of the writes' time).
+            db.execute("PRAGMA cache_size=-65536")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if not tables:
                 # One transaction: a process killed while creating the store leaves none, not a
@@ -147,11 +186,20 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """All or nothing: an interrupted ingest leaves the previous state intact."""
         self.db.execute("BEGIN IMMEDIATE")
+        self._groups.clear()
+        bumps = self._bumps = Counter()
         try:
             yield
+            self.db.executemany(
+                "UPDATE groups SET version = version + ? WHERE path=?",
+                [(count, feed) for feed, count in bumps.items()],
+            )
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        finally:
+            self._groups.clear()
+            self._bumps = None
         self.db.execute("COMMIT")
 
     # -- files -------------------------------------------------------------------------------
@@ -197,7 +245,7 @@ class Store:
         """Rejected files to parse again even though they did not change."""
         return {r[0] for r in self.db.execute("SELECT path FROM files WHERE retry = 1")}
 
-    def rivals(self, record: Record, path: str) -> list[tuple[str, str]]:
+    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
         """Other files publishing the same id or URL, as (path, field) sorted by path."""
         rows = self.db.execute(
             "SELECT path, CASE WHEN id = ? THEN 'id' ELSE 'webUrl' END FROM records "
@@ -213,22 +261,22 @@ class Store:
         ).fetchone()
         return self.reject_file(path, FileState(*row), error, retry=True)
 
-    def put_record(self, path: str, state: FileState, record: Record) -> set[str]:
+    def put_record(self, path: str, state: FileState, record: StoredRecord) -> set[str]:
         """Store ``record`` as the content of ``path``; returns the feeds that changed."""
         changed = self.remove_file(path)
         self.db.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL, 0)",
             (path, state.size, state.mtime_ns, state.digest, record.id),
         )
-        at = _epoch(record.published_at)
+        at = record.published_at
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (record.id, path, state.digest, record.web_url, int(record.published), at,
-             json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))),
+             record.data),
         )
         if record.published:
-            feeds = [ALL_FEED, self._group("providers", record.provider.domain,
-                                           record.provider.name)]
+            feeds = [ALL_FEED, self._group("providers", record.provider_domain,
+                                           record.provider_name)]
             feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
             self.db.executemany(
                 "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record.id) for f in feeds]
@@ -250,20 +298,26 @@ class Store:
         return feeds
 
     def _group(self, kind: str, key: str, name: str) -> str:
+        known = self._groups.get((kind, key))
+        if known is not None:
+            return known
         row = self.db.execute("SELECT path FROM groups WHERE kind=? AND key=?", (kind, key)).fetchone()
         if row is not None:
-            return str(row[0])
-        taken = _Taken(self.db, kind)
-        path = f"{kind}/{unique_slug(key, taken)}"
-        self.db.execute(
-            "INSERT INTO groups (path, kind, key, name) VALUES (?, ?, ?, ?)", (path, kind, key, name)
-        )
+            path = str(row[0])
+        else:
+            taken = _Taken(self.db, kind)
+            path = f"{kind}/{unique_slug(key, taken)}"
+            self.db.execute(
+                "INSERT INTO groups (path, kind, key, name) VALUES (?, ?, ?, ?)",
+                (path, kind, key, name),
+            )
+        self._groups[kind, key] = path
         return path
 
     def _bump(self, feeds: Iterable[str]) -> None:
-        self.db.executemany(
-            "UPDATE groups SET version = version + 1 WHERE path=?", [(f,) for f in feeds]
-        )
+        """Count a change to each of ``feeds``; versions are updated once, as the transaction ends."""
+        assert self._bumps is not None, "store changes are made inside Store.transaction()"
+        self._bumps.update(feeds)
 
     # -- reading -----------------------------------------------------------------------------
 

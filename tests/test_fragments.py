@@ -63,3 +63,29 @@ def test_formats_and_archives_settings_select_documents(store: Store) -> None:
     document = renderer.render("feeds/all.rss")
     assert document is not None and b"prev-archive" not in document.body
     assert b"all.atom" not in renderer.render("all/index.html").body  # type: ignore[union-attr]
+
+
+def test_entries_rendered_in_a_batch_equal_entries_rendered_alone(store: Store) -> None:
+    records = store.records(sorted(store.published_ids()))
+    assert len(records) > 10
+    for fmt, module in fragments.FORMAT_MODULES.items():
+        alone = [module.entries([record], "tag:t:")[0] for record in records]
+        assert module.entries(records, "tag:t:") == alone, fmt
+        assert all(body.count(b"<item>" if fmt == "rss" else b"<entry>") == (fmt != "json")
+                   for body in alone), fmt
+
+
+def test_documents_after_prepare_use_the_fragments_it_kept_without_reading_the_store(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(store_path=store.path)
+    renderer = Renderer(store, settings)
+    paths = [p for p in renderer.document_paths() if p.startswith("feeds/")]
+    renderer.prepare(paths, workers=1)
+    expected = {path: Renderer(store, settings).render(path) for path in paths}
+
+    def no_reads(*args: object, **kwargs: object) -> dict[str, bytes]:
+        raise AssertionError("fragments read back from the store")
+
+    monkeypatch.setattr(store, "fragments", no_reads)
+    for path in paths:
+        assert renderer.render(path) == expected[path], path

@@ -6,6 +6,7 @@ import dataclasses
 import importlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from feeds import export as export_module
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
-from feeds.pool import pooled_map
+from feeds.pool import pooled_map, threaded_map
 from feeds.store import Store
 
 # feeds/__init__.py re-exports the function under the module's name.
@@ -35,6 +36,18 @@ def test_pooled_map_keeps_input_order_and_runs_in_other_processes() -> None:
 
 def test_pooled_map_with_one_worker_runs_here() -> None:
     assert {pid for pid, _ in pooled_map(_pid_and_square, [[1], [2]], workers=1)} == {os.getpid()}
+
+
+def _thread_and_square(batch: list[int]) -> tuple[int, int, list[int]]:
+    return os.getpid(), threading.get_ident(), [n * n for n in batch]
+
+
+def test_threaded_map_runs_in_threads_of_this_process_in_order() -> None:
+    batches = [[n, n + 1] for n in range(0, 40, 2)]
+    pooled = list(threaded_map(_thread_and_square, batches, workers=2))
+    assert [squares for _, _, squares in pooled] == [[n * n for n in b] for b in batches]
+    assert {pid for pid, _, _ in pooled} == {os.getpid()}
+    assert threading.get_ident() not in {thread for _, thread, _ in pooled}
 
 
 def test_pooled_map_reads_batches_only_a_few_ahead_of_the_results() -> None:

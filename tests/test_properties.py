@@ -63,13 +63,13 @@ HEAD = FeedHead("http://feeds.test/feeds/all.atom", "Feeds", "All", "http://feed
 
 def _documents(record: Record) -> dict[str, bytes]:
     """The record as it appears in each format's document, and on a feed page."""
-    docs = {f"all.{m.EXTENSION}": m.document(HEAD, [m.entry(record, "tag:t:")])
+    docs = {f"all.{m.EXTENSION}": m.document(HEAD, m.entries([record], "tag:t:"))
             for m in (atom, rss, jsonfeed)}
     site = html.Site("Feeds", "All", "../", "http://feeds.test/feeds.opml")
     links = html.FeedLinks("all", "all", "Feeds", "All", "All", 1,
                            {"atom": "a.atom", "rss": "a.rss", "json": "a.json"}, record)
     view = html.EntryView(record, tuple((t, "topics/x") for t in record.topics), "providers/x")
-    docs["all/index.html"] = html.feed_page(site, links, [view])
+    docs["all/index.html"] = html.feed_page(site, links, [html.entry(site, view)])
     docs["index.html"] = html.index(site, [links])
     return docs
 

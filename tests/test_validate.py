@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from feeds import validate
 from feeds.errors import RecordError
 from feeds.validate import clean_text, record_from_mapping
 
@@ -72,3 +76,22 @@ def test_validate_rejects_naming_the_field(changes: dict[str, Any], field: str, 
 
 def test_clean_text_drops_characters_xml_forbids() -> None:
     assert clean_text("a\x00b\x1fc\ufffe\uffffd\ud800e") == "abcde"
+
+
+
+_URLISH = st.text(alphabet="htps:/[]@?#%.-_ aZ09\t\n\x00\u00e9", max_size=30)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_URLISH, st.builds("{}://{}{}".format, st.sampled_from(["http", "HTTPS", "ftp"]),
+                                    _URLISH, _URLISH)))
+@example("https://example.com/a?b=1#c")
+@example("HTTP://a/[x]")
+@example("http://-")
+def test_check_url_shortcut_takes_only_urls_the_full_check_accepts(url: str) -> None:
+    if validate._PLAIN_URL.fullmatch(url):
+        # What check_url tests after the shortcut, each of which must pass.
+        parts = urlsplit(url)
+        assert parts.scheme.lower() in ("http", "https") and parts.hostname, url
+        assert parts.port is None, url
+        assert not validate._XML_FORBIDDEN.search(url) and not validate._SPACES.search(url), url

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Record
-from feeds.render.common import FeedHead, assemble, cut_element, related_html
+from feeds.render.common import FeedHead, assemble, cut_elements, related_html
 from feeds.render.feedgen_ext import FeedsEntryExtension, FeedsExtension, add_media_and_links
 
-__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entry"]
+__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entries"]
 
 EXTENSION = "atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -34,10 +36,19 @@ def _generator(head: FeedHead) -> FeedGenerator:
     return fg
 
 
-def entry(record: Record, id_prefix: str) -> bytes:
-    """One ``<entry>`` as it appears inside a feed document."""
+def entries(records: Sequence[Record], id_prefix: str) -> list[bytes]:
+    """Each record's ``<entry>`` as it appears inside a feed document, in order.
+
+    One feedgen feed holds the whole batch: an entry's bytes do not depend on its siblings,
+    and building a generator per entry would cost more than the entry.
+    """
     fg = _generator(_PLACEHOLDER)
-    fe = fg.add_entry()
+    for record in records:
+        _entry(fg.add_entry(order="append"), record, id_prefix)
+    return cut_elements(fg.atom_str(pretty=False, xml_declaration=False), b"entry")
+
+
+def _entry(fe: FeedEntry, record: Record, id_prefix: str) -> None:
     fe.id(id_prefix + record.id)
     fe.title(record.title)
     fe.link(href=record.web_url, rel="alternate")
@@ -52,7 +63,6 @@ def entry(record: Record, id_prefix: str) -> bytes:
     for topic in record.topics:
         fe.category(term=topic)
     add_media_and_links(fe, record)
-    return cut_element(fg.atom_str(pretty=False, xml_declaration=False), b"entry")
 
 
 def document(head: FeedHead, entries: list[bytes]) -> bytes:

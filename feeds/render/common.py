@@ -55,11 +55,19 @@ def media_attributes(url: str, width: int | None, height: int | None,
     return attributes
 
 
-def cut_element(xml: bytes, tag: bytes) -> bytes:
-    """The first ``<tag>…</tag>`` of a document feedgen wrote (one entry, unqualified, no attributes)."""
-    start = xml.index(b"<" + tag + b">")
-    end = xml.rindex(b"</" + tag + b">") + len(tag) + 3
-    return xml[start:end]
+def cut_elements(xml: bytes, tag: bytes) -> list[bytes]:
+    """Every ``<tag>…</tag>`` of a document feedgen wrote (entries: unqualified, no attributes).
+
+    Entries never nest, and text and attributes escape ``<``, so a closing tag ends its entry.
+    """
+    opening, closing = b"<" + tag + b">", b"</" + tag + b">"
+    found = []
+    start = xml.find(opening)
+    while start != -1:
+        end = xml.index(closing, start) + len(closing)
+        found.append(xml[start:end])
+        start = xml.find(opening, end)
+    return found
 
 
 def assemble(xml: bytes, closing: bytes, entries: list[bytes], stylesheet_url: str | None) -> bytes:

@@ -30,11 +30,16 @@ Fragment = tuple[str, str, bytes]
 
 def render_rows(rows: Sequence[Row], id_prefix: str) -> list[Fragment]:
     """(record id, format, fragment) for every row and format; runs in pool workers."""
-    out: list[Fragment] = []
-    for record_id, data, formats in rows:
+    wanted: dict[str, list[Record]] = {}
+    for _, data, formats in rows:
         record = Record.from_dict(json.loads(data))
         for fmt in formats:
-            out.append((record_id, fmt, FORMAT_MODULES[fmt].entry(record, id_prefix)))
+            wanted.setdefault(fmt, []).append(record)
+    out: list[Fragment] = []
+    # A format's records in one batch: its renderer sets up once per batch, not per record.
+    for fmt, records in wanted.items():
+        bodies = FORMAT_MODULES[fmt].entries(records, id_prefix)
+        out.extend((record.id, fmt, body) for record, body in zip(records, bodies, strict=True))
     return out
 
 
@@ -46,15 +51,24 @@ def _chunks(store: Store, missing: dict[str, tuple[str, ...]]) -> Iterator[list[
 
 
 def fill(store: Store, missing: dict[str, tuple[str, ...]], id_prefix: str, key: str,
-         workers: int) -> int:
-    """Render and store the fragments ``missing`` names (record id → formats); returns how many."""
+         workers: int, keep: dict[tuple[str, str], bytes] | None = None,
+         keep_bytes: int = 0) -> int:
+    """Render and store the fragments ``missing`` names (record id → formats); returns how many.
+
+    With ``keep``, also puts (record id, format) → fragment there, up to ``keep_bytes`` in all:
+    a build assembling documents right after need not read them back from the store.
+    """
     if not missing:
         return 0
-    written = 0
+    written = kept = 0
     with store.transaction():
         # Below the threshold a pool costs more to start than it saves.
         workers = workers if len(missing) >= POOL_THRESHOLD else 1
         for fragments in pooled_map(partial(render_rows, id_prefix=id_prefix),
                                     _chunks(store, missing), workers):
             written += store.put_fragment_rows(key, fragments)
+            if keep is not None and kept < keep_bytes:
+                for record_id, fmt, body in fragments:
+                    keep[record_id, fmt] = body
+                    kept += len(body)
     return written

@@ -8,10 +8,11 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from feeds.model import Record
 
-__all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "feed_page", "index"]
+__all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "entry", "feed_page", "index"]
 
 MEDIA_TYPE = "text/html; charset=utf-8"
 # Also the order of the index's sections.
@@ -66,6 +67,8 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship inside the package: checking their mtimes costs a stat per render.
+        auto_reload=False,
     )
     env.filters["day"] = _day
     env.filters["iso"] = _iso
@@ -87,6 +90,16 @@ def index(site: Site, feeds: list[FeedLinks]) -> bytes:
                            main=main, total=len(feeds))
 
 
-def feed_page(site: Site, feed: FeedLinks, entries: list[EntryView]) -> bytes:
-    """One feed's page: its newest entries, subscription links and autodiscovery."""
-    return render_template("feed.html", site=site, feed=feed, entries=entries, headings=KIND_HEADINGS)
+def entry(site: Site, view: EntryView) -> str:
+    """One entry as a feed page lists it (an ``<li>``, with its line break), escaped HTML.
+
+    Rendered apart from the page so a build renders a record once for every page of the same
+    depth (``site.root``) it appears on, not once per page.
+    """
+    return _environment().get_template("_entry.html").render(site=site, entry=view) + "\n"
+
+
+def feed_page(site: Site, feed: FeedLinks, entries: list[str]) -> bytes:
+    """One feed's page: its newest entries (from ``entry``), subscription links, autodiscovery."""
+    return render_template("feed.html", site=site, feed=feed, entries=entries,
+                           entries_html=Markup("".join(entries)), headings=KIND_HEADINGS)

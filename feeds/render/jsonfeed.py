@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from feeds.model import Record
 from feeds.render.common import FeedHead, related_html
 
-__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entry"]
+__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entries"]
 
 EXTENSION = "json"
 MEDIA_TYPE = "application/feed+json; charset=utf-8"
@@ -25,8 +26,12 @@ def _date(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def entry(record: Record, id_prefix: str) -> bytes:
-    """One item object, serialised."""
+def entries(records: Sequence[Record], id_prefix: str) -> list[bytes]:
+    """Each record's item object, serialised, in order."""
+    return [_item(record, id_prefix) for record in records]
+
+
+def _item(record: Record, id_prefix: str) -> bytes:
     # content_html or content_text is required; the excerpt plus the related list says most.
     content = f"<p>{escape(record.excerpt)}</p>" if record.excerpt else ""
     content += related_html(record) or ""

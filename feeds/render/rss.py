@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Record
 from feeds.render.common import (
     FeedHead,
     assemble,
-    cut_element,
+    cut_elements,
     related_html,
 )
 from feeds.render.feedgen_ext import FeedsEntryExtension, FeedsExtension, add_media_and_links
 
-__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entry"]
+__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entries"]
 
 EXTENSION = "rss"
 MEDIA_TYPE = "application/rss+xml; charset=utf-8"
@@ -41,10 +43,19 @@ def _generator(head: FeedHead) -> FeedGenerator:
     return fg
 
 
-def entry(record: Record, id_prefix: str) -> bytes:
-    """One ``<item>`` as it appears inside a channel."""
+def entries(records: Sequence[Record], id_prefix: str) -> list[bytes]:
+    """Each record's ``<item>`` as it appears inside a channel, in order.
+
+    One feedgen channel holds the whole batch: an item's bytes do not depend on its siblings,
+    and building a generator per item would cost more than the item.
+    """
     fg = _generator(_PLACEHOLDER)
-    fe = fg.add_entry()
+    for record in records:
+        _item(fg.add_entry(order="append"), record, id_prefix)
+    return cut_elements(fg.rss_str(pretty=False, xml_declaration=False), b"item")
+
+
+def _item(fe: FeedEntry, record: Record, id_prefix: str) -> None:
     fe.title(record.title)
     fe.link(href=record.web_url)
     # A stable tag: URI, not the article URL, which may change: so isPermaLink="false".
@@ -62,7 +73,6 @@ def entry(record: Record, id_prefix: str) -> bytes:
     for topic in record.topics:
         fe.category(term=topic)
     add_media_and_links(fe, record)
-    return cut_element(fg.rss_str(pretty=False, xml_declaration=False), b"item")
 
 
 def document(head: FeedHead, entries: list[bytes]) -> bytes:
