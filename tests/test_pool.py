@@ -93,12 +93,11 @@ def _tree(output: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_export_compressing_in_a_pool_writes_the_same_tree(settings: Settings, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_compressing_in_threads_writes_the_same_tree(settings: Settings, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store.open(settings.store_path)
     ingest(store, settings.seeds_dir, settings.max_record_bytes)
     export(store, dataclasses.replace(settings, workers=1), tmp_path / "serial")
-    monkeypatch.setattr(export_module, "_POOL_THRESHOLD", 0)
     monkeypatch.setattr(export_module, "_BATCH_BYTES", 1)
     report = export(store, dataclasses.replace(settings, workers=2), tmp_path / "pooled")
     assert report.written == report.total
