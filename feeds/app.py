@@ -60,8 +60,10 @@ class Publisher:
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
-        writer = Store.open(settings.store_path)
-        store = Store.open(settings.store_path)
+        # Small page caches: requests read a few pages each, and ingests here are incremental
+        # (`feeds serve` ingests the seeds before the app starts).
+        writer = Store.open(settings.store_path, page_cache_mb=2)
+        store = Store.open(settings.store_path, page_cache_mb=2)
         store.pin()
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
                    ValidatorIndex(settings.etag_index_entries), notifier or Notifier())

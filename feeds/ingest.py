@@ -165,6 +165,9 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
                         ingested += 1
                 if progress is not None:
                     progress(done, len(candidates))
+    # The pages written are committed: keep none (a build forks render workers next, and each
+    # would count them as its own memory).
+    store.shrink_memory()
     return IngestReport(
         seen=len(on_disk),
         ingested=ingested,

@@ -129,7 +129,7 @@ class Store:
         self._bumps: Counter[str] | None = None
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, page_cache_mb: int = 64) -> Store:
         """Open (creating if needed) the store at ``path``; refuses a store of another version."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -139,7 +139,7 @@ class Store:
             db.execute("PRAGMA busy_timeout=10000")
             # A cold ingest writes tens of megabytes of pages; SQLite's 2 MB default cache spills
             # them to the WAL mid-transaction and reads them back (about 10% of the writes' time).
-            db.execute("PRAGMA cache_size=-65536")
+            db.execute(f"PRAGMA cache_size=-{page_cache_mb * 1024}")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if not tables:
                 # One transaction: a process killed while creating the store leaves none, not a
@@ -168,6 +168,10 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def shrink_memory(self) -> None:
+        """Give back the memory of the page cache (it fills up again as pages are read)."""
+        self.db.execute("PRAGMA shrink_memory")
 
     def pin(self) -> None:
         """Hold one read snapshot until ``unpin``: every read sees the same committed state.
