@@ -18,7 +18,7 @@ from typing import Any
 from feeds.config import Settings, load_settings
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
-from feeds.pool import worker_count
+from feeds.pool import Workers, worker_count
 from feeds.store import FeedRow, Store
 
 __all__ = ["main"]
@@ -161,13 +161,14 @@ def _open_store(settings: Settings, rebuild: bool = False) -> Store:
     return Store.open(settings.store_path)
 
 
-def _ingest(settings: Settings, args: argparse.Namespace) -> tuple[Store, IngestReport]:
+def _ingest(settings: Settings, args: argparse.Namespace,
+            workers: Workers) -> tuple[Store, IngestReport]:
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"{settings.seeds_dir}: seeds directory not found (set --seeds)")
     store = _open_store(settings, getattr(args, "rebuild", False))
     with _progress("ingest", args.quiet) as progress:
         report = ingest(store, settings.seeds_dir, settings.max_record_bytes, progress,
-                        workers=worker_count(settings.workers))
+                        workers=workers)
     for error in report.errors:
         print(f"rejected: {error}", file=sys.stderr)
     if _plain(args.quiet):
@@ -181,15 +182,19 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> tuple[Store, Ingest
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "ingest":
-        store, _ = _ingest(settings, args)
+        with Workers(worker_count(settings.workers)) as workers:
+            store, _ = _ingest(settings, args, workers)
         store.close()
         return 0
     if args.command == "build":
         from feeds.export import export
 
-        store, ingested = _ingest(settings, args)
-        with _progress("build", args.quiet) as progress:
-            report = export(store, settings, progress=progress)
+        # One set of workers for the whole build, forked at the ingest while this process is
+        # small (each forked worker counts this process's memory at fork as its own).
+        with Workers(worker_count(settings.workers)) as workers:
+            store, ingested = _ingest(settings, args, workers)
+            with _progress("build", args.quiet) as progress:
+                report = export(store, settings, progress=progress, workers=workers)
         store.close()
         if _plain(args.quiet):
             print(f"build: {report.summary()}")
@@ -218,7 +223,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from feeds.app import create_app
     from feeds.memory import return_freed_blocks
 
-    store, report = _ingest(settings, args)
+    with Workers(worker_count(settings.workers)) as workers:
+        store, report = _ingest(settings, args, workers)
     store.close()
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     return_freed_blocks()

@@ -27,6 +27,7 @@ compressed.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -52,7 +53,7 @@ from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
-from feeds.pool import threaded_map, worker_count
+from feeds.pool import Workers, threaded_map, worker_count
 from feeds.render import Document, Renderer
 from feeds.store import Store
 
@@ -147,12 +148,18 @@ def build_lock(output: Path) -> Iterator[None]:
 
 
 def export(store: Store, settings: Settings, output: Path | None = None,
-           progress: Progress | None = None) -> ExportReport:
-    """Write every public document under ``output`` and switch to the new tree atomically."""
+           progress: Progress | None = None, workers: Workers | None = None) -> ExportReport:
+    """Write every public document under ``output`` and switch to the new tree atomically.
+
+    Entries are rendered by ``workers`` (a build passes those its ingest used), else by
+    workers of its own, as many as ``settings.workers`` says.
+    """
     output = output or settings.output_dir
     try:
-        with build_lock(output):
-            return _export(store, settings, output, progress)
+        with build_lock(output), contextlib.ExitStack() as stack:
+            if workers is None:
+                workers = stack.enter_context(Workers(worker_count(settings.workers)))
+            return _export(store, settings, output, progress, workers)
     except OSError as exc:
         where = exc.filename or output
         raise ExportError(
@@ -251,7 +258,7 @@ def _slice_key(head: str, lines: list[str]) -> str:
 
 
 def _export(store: Store, settings: Settings, output: Path,
-            progress: Progress | None) -> ExportReport:
+            progress: Progress | None, workers: Workers) -> ExportReport:
     root = builds_dir(output)
     previous = _current_tree(output, root)
     _remove_stale(root, keep=previous)
@@ -265,7 +272,8 @@ def _export(store: Store, settings: Settings, output: Path,
     reusable = old_manifest["files"] if _same_layout(old_manifest, settings) else {}
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     stale = [p for p, v in versions.items() if reusable.get(p, {}).get("version") != v]
-    renderer.prepare(stale, worker_count(settings.workers))
+    renderer.prepare(stale, workers)
+    workers.close()  # the rest is assembling and compressing (threads): free their memory
     tree, held = _new_tree(root, previous, settings)
     try:
         builder = _TreeBuilder(tree, previous, settings, held)

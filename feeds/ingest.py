@@ -13,7 +13,7 @@ from pathlib import Path
 from feeds.errors import RecordError
 from feeds.model import Record
 from feeds.parse import load_front_matter, record_id_from_name
-from feeds.pool import pooled_map
+from feeds.pool import Workers
 from feeds.store import FileState, Store, StoredRecord
 from feeds.validate import record_from_mapping
 
@@ -111,10 +111,10 @@ def _read_and_parse(jobs: Sequence[_Job], seeds_dir: Path, max_bytes: int,
 
 def ingest(store: Store, seeds_dir: Path, max_bytes: int,
            progress: Progress | None = None, now: datetime | None = None,
-           workers: int = 1) -> IngestReport:
+           workers: Workers | None = None) -> IngestReport:
     """Parse new and changed files, drop deleted ones, in one transaction.
 
-    Files are read and parsed in ``workers`` processes when there are many; the store is
+    Files are read and parsed by ``workers`` when there are many; the store is
     written here, in file-name order, so the result does not depend on the pool.
     """
     now = now or datetime.now(UTC)
@@ -140,7 +140,8 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     with store.transaction():
         for name in removed:
             changed |= store.remove_file(name)
-        for outcomes in pooled_map(work, chunks, workers if len(jobs) >= POOL_THRESHOLD else 1):
+        pool = workers if len(jobs) >= POOL_THRESHOLD else None
+        for outcomes in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
             for name, state, result in outcomes:
                 done += 1
                 if state is None:

@@ -1,7 +1,7 @@
 """Pure work in bulk: batches mapped in a pool of workers, results in input order.
 
 Parsing records and rendering entry fragments are pure (bytes in, bytes out), so large batches
-fan out to one forked process per CPU while the caller keeps every write to the store and the
+fan out to one forked process per CPU (``Workers``) while the caller keeps every write to the store and the
 disk, in input order: the results are the same as without a pool. Compressing documents spends
 its time in zlib and brotli, which release the GIL, so it runs in threads instead: no batch or
 result is copied through a pipe.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
-__all__ = ["pooled_map", "threaded_map", "worker_count"]
+__all__ = ["Workers", "threaded_map", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,29 +47,54 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def pooled_map(function: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
-    """``function(batch)`` for each batch, in order; in ``workers`` processes when 2 or more.
+class Workers:
+    """A command's worker processes: forked on first use, then reused by every later ``map``.
 
-    ``batches`` is read lazily, at most two batches per worker ahead of the results taken, so a
-    caller producing batches (rendering documents) overlaps with the pool and memory stays flat.
+    One set serves parsing and rendering. Forked early (at the ingest), while the parent is
+    small: a forked worker counts the parent's pages at fork as its own, so workers forked after
+    the ingest would each carry a copy of the memory it built up.
     """
-    if workers < 2:
-        yield from map(function, batches)
-        return
-    # Imported here: a small build (one record edited) runs without a pool, and these imports
-    # are a tenth of its start-up.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers start at once and inherit the imported modules; they touch no connection
-    # or file of the parent's, only the batches they are sent.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-        yield from _in_order(pool, function, batches, workers)
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._executor: Executor | None = None
+
+    def map(self, function: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        """``function(batch)`` for each batch, in order; in the workers when there are 2 or more.
+
+        ``batches`` is read lazily, at most two batches per worker ahead of the results taken,
+        so a caller producing batches overlaps with the workers and memory stays flat.
+        """
+        if self.count < 2:
+            return map(function, batches)
+        if self._executor is None:
+            # Imported here: a small build (one record edited) starts no workers, and these
+            # imports are a tenth of its start-up.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork: workers start at once and inherit the imported modules; they touch no
+            # connection or file of the parent's, only the batches they are sent.
+            self._executor = ProcessPoolExecutor(
+                self.count, mp_context=multiprocessing.get_context("fork"),
+                initializer=_die_with_parent, initargs=(os.getpid(),))
+        return _in_order(self._executor, function, batches, self.count)
+
+    def close(self) -> None:
+        """End the worker processes; a later ``map`` forks new ones."""
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def threaded_map(function: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
-    """``pooled_map`` in ``workers`` threads: for a ``function`` that releases the GIL."""
+    """``Workers.map`` in ``workers`` threads, started for this call: for work releasing the GIL."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(workers) as pool:

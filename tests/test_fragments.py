@@ -9,6 +9,7 @@ import pytest
 from benchmarks.corpus import generate
 from feeds.config import Settings
 from feeds.ingest import ingest
+from feeds.pool import Workers
 from feeds.render import Renderer, fragments
 from feeds.store import Store
 
@@ -31,12 +32,13 @@ def test_fragments_rendered_in_a_pool_equal_serial_ones(store: Store,
     settings = Settings(store_path=store.path)
     renderer = Renderer(store, settings)
     paths = list(renderer.document_paths())
-    assert renderer.prepare(paths, workers=1) > 0
+    assert renderer.prepare(paths) > 0
     serial = _all_fragments(store)
     store.db.execute("DELETE FROM fragments")
     monkeypatch.setattr(fragments, "POOL_THRESHOLD", 0)
     pooled_renderer = Renderer(store, settings)
-    assert pooled_renderer.prepare(paths, workers=2) == len(serial)
+    with Workers(2) as workers:
+        assert pooled_renderer.prepare(paths, workers) == len(serial)
     assert _all_fragments(store) == serial
     # And documents assembled from them are what lazy rendering (the server's path) gives.
     store.db.execute("DELETE FROM fragments")
@@ -49,8 +51,8 @@ def test_fragments_rendered_in_a_pool_equal_serial_ones(store: Store,
 def test_prepare_renders_nothing_when_every_fragment_is_stored(store: Store) -> None:
     renderer = Renderer(store, Settings(store_path=store.path))
     paths = list(renderer.document_paths())
-    renderer.prepare(paths, workers=1)
-    assert Renderer(store, Settings(store_path=store.path)).prepare(paths, workers=1) == 0
+    renderer.prepare(paths)
+    assert Renderer(store, Settings(store_path=store.path)).prepare(paths) == 0
 
 
 def test_formats_and_archives_settings_select_documents(store: Store) -> None:
@@ -80,7 +82,7 @@ def test_documents_after_prepare_use_the_fragments_it_kept_without_reading_the_s
     settings = Settings(store_path=store.path)
     renderer = Renderer(store, settings)
     paths = [p for p in renderer.document_paths() if p.startswith("feeds/")]
-    renderer.prepare(paths, workers=1)
+    renderer.prepare(paths)
     expected = {path: Renderer(store, settings).render(path) for path in paths}
 
     def no_reads(*args: object, **kwargs: object) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ from feeds import export as export_module
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
-from feeds.pool import pooled_map, threaded_map
+from feeds.pool import Workers, threaded_map
 from feeds.store import Store
 
 # feeds/__init__.py re-exports the function under the module's name.
@@ -27,15 +27,24 @@ def _pid_and_square(batch: list[int]) -> tuple[int, list[int]]:
     return os.getpid(), [n * n for n in batch]
 
 
-def test_pooled_map_keeps_input_order_and_runs_in_other_processes() -> None:
+def test_workers_keep_input_order_and_run_in_other_processes() -> None:
     batches = [[n, n + 1] for n in range(0, 40, 2)]
-    pooled = list(pooled_map(_pid_and_square, batches, workers=2))
+    with Workers(2) as workers:
+        pooled = list(workers.map(_pid_and_square, batches))
     assert [squares for _, squares in pooled] == [[n * n for n in b] for b in batches]
     assert os.getpid() not in {pid for pid, _ in pooled}
 
 
-def test_pooled_map_with_one_worker_runs_here() -> None:
-    assert {pid for pid, _ in pooled_map(_pid_and_square, [[1], [2]], workers=1)} == {os.getpid()}
+def test_workers_are_forked_once_and_serve_every_later_map() -> None:
+    with Workers(2) as workers:
+        first = {pid for pid, _ in workers.map(_pid_and_square, [[n] for n in range(20)])}
+        later = {pid for pid, _ in workers.map(_pid_and_square, [[n] for n in range(20)])}
+    assert later <= first and len(first) <= 2
+
+
+def test_one_worker_runs_here() -> None:
+    with Workers(1) as workers:
+        assert {pid for pid, _ in workers.map(_pid_and_square, [[1], [2]])} == {os.getpid()}
 
 
 def _thread_and_square(batch: list[int]) -> tuple[int, int, list[int]]:
@@ -50,7 +59,7 @@ def test_threaded_map_runs_in_threads_of_this_process_in_order() -> None:
     assert threading.get_ident() not in {thread for _, thread, _ in pooled}
 
 
-def test_pooled_map_reads_batches_only_a_few_ahead_of_the_results() -> None:
+def test_workers_read_batches_only_a_few_ahead_of_the_results() -> None:
     read: list[int] = []
 
     def batches() -> Iterator[list[int]]:
@@ -58,10 +67,10 @@ def test_pooled_map_reads_batches_only_a_few_ahead_of_the_results() -> None:
             read.append(n)
             yield [n]
 
-    results = pooled_map(_pid_and_square, batches(), workers=2)
-    next(results)
-    assert len(read) <= 2 * 2 + 1  # two batches per worker in flight, one taken
-    results.close()
+    with Workers(2) as workers:
+        results = workers.map(_pid_and_square, batches())
+        next(results)
+        assert len(read) <= 2 * 2 + 1  # two batches per worker in flight, one taken
 
 
 def _store_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
@@ -78,10 +87,11 @@ def test_ingest_in_a_pool_equals_ingest_here(settings: Settings, tmp_path: Path,
     (seeds / "zz_broken.txt").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
     serial = Store.open(tmp_path / "serial.sqlite3")
     pooled = Store.open(tmp_path / "pooled.sqlite3")
-    expected = ingest(serial, seeds, settings.max_record_bytes, workers=1)
+    expected = ingest(serial, seeds, settings.max_record_bytes)
     monkeypatch.setattr(ingest_module, "POOL_THRESHOLD", 0)
     monkeypatch.setattr(ingest_module, "_CHUNK", 3)
-    got = ingest(pooled, seeds, settings.max_record_bytes, workers=2)
+    with Workers(2) as workers:
+        got = ingest(pooled, seeds, settings.max_record_bytes, workers=workers)
     assert got.summary() == expected.summary() and len(got.errors) == 2
     assert [str(e) for e in got.errors] == [str(e) for e in expected.errors]
     assert got.changed_feeds == expected.changed_feeds

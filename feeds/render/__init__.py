@@ -23,6 +23,7 @@ from feeds.catalog import (
 )
 from feeds.config import Settings
 from feeds.model import Record
+from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead
 from feeds.render.fragments import FORMAT_MODULES
@@ -210,8 +211,8 @@ class Renderer:
             links=links,
         )
 
-    def prepare(self, paths: Iterable[str], workers: int = 1) -> int:
-        """Render, in bulk and ``workers`` processes, the fragments the feed documents at ``paths``
+    def prepare(self, paths: Iterable[str], workers: Workers | None = None) -> int:
+        """Render, in bulk and by ``workers``, the fragments the feed documents at ``paths``
         need and the store lacks; returns how many. For builds: rendering the documents after
         this only assembles stored fragments."""
         self._bulk = True

@@ -12,7 +12,7 @@ from functools import partial
 from types import ModuleType
 
 from feeds.model import Record
-from feeds.pool import pooled_map
+from feeds.pool import Workers
 from feeds.render import atom, jsonfeed, rss
 from feeds.store import Store
 
@@ -51,7 +51,7 @@ def _chunks(store: Store, missing: dict[str, tuple[str, ...]]) -> Iterator[list[
 
 
 def fill(store: Store, missing: dict[str, tuple[str, ...]], id_prefix: str, key: str,
-         workers: int, keep: dict[tuple[str, str], bytes] | None = None,
+         workers: Workers | None = None, keep: dict[tuple[str, str], bytes] | None = None,
          keep_bytes: int = 0) -> int:
     """Render and store the fragments ``missing`` names (record id → formats); returns how many.
 
@@ -62,10 +62,11 @@ def fill(store: Store, missing: dict[str, tuple[str, ...]], id_prefix: str, key:
         return 0
     written = kept = 0
     with store.transaction():
-        # Below the threshold a pool costs more to start than it saves.
-        workers = workers if len(missing) >= POOL_THRESHOLD else 1
-        for fragments in pooled_map(partial(render_rows, id_prefix=id_prefix),
-                                    _chunks(store, missing), workers):
+        work = partial(render_rows, id_prefix=id_prefix)
+        # Below the threshold, sending the work to other processes costs more than it saves.
+        pool = workers if len(missing) >= POOL_THRESHOLD else None
+        chunks = _chunks(store, missing)
+        for fragments in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
             written += store.put_fragment_rows(key, fragments)
             if keep is not None and kept < keep_bytes:
                 for record_id, fmt, body in fragments:
