@@ -295,7 +295,7 @@ def _export(store: Store, settings: Settings, output: Path,
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)
         _make_durable(builder.new_files)
-        _fsync_directory(root)  # the tree's new name, before the link names it
+        _fsync(root)  # the tree's new name, before the link names it
         _switch(output, tree)
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)
@@ -336,7 +336,7 @@ def _new_tree(root: Path, current: Path | None,
         manifest = read_manifest_document(old)
         if _same_layout(manifest, settings):
             (old / MANIFEST).unlink()
-            _fsync_directory(old)
+            _fsync(old)
             old.rename(tree)
             return tree, manifest["files"]
     tree.mkdir()
@@ -572,16 +572,8 @@ def _make_durable(files: list[Path]) -> None:
         return
     # fsync waits for a journal commit; concurrent ones share commits instead of queueing.
     with ThreadPoolExecutor(_FSYNC_THREADS) as pool:
-        for _ in pool.map(_fsync_file, files):
+        for _ in pool.map(_fsync, files):
             pass
-
-
-def _fsync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _replace_link(link: Path, target: str) -> None:
@@ -594,18 +586,19 @@ def _replace_link(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _fsync_directory(path: Path) -> None:
-    """Make the entries added to or removed from ``path`` survive a power cut."""
-    directory = os.open(path, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """Make a file's bytes, or the entries added to or removed from a directory, survive a
+    power cut."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(descriptor)
     finally:
-        os.close(directory)
+        os.close(descriptor)
 
 
 def _switch(output: Path, tree: Path) -> None:
     _replace_link(output, os.path.relpath(tree, output.parent))
-    _fsync_directory(output.parent)  # the rename itself survives a power cut
+    _fsync(output.parent)  # the rename itself survives a power cut
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:
