@@ -61,7 +61,7 @@ class Publisher:
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
         # Small page caches: requests read a few pages each, and ingests here are incremental
-        # (`feeds serve` ingests the seeds before the app starts).
+        # but for the first one of a new store (about 10% slower with a small cache).
         writer = Store.open(settings.store_path, page_cache_mb=2)
         store = Store.open(settings.store_path, page_cache_mb=2)
         store.pin()
