@@ -200,10 +200,9 @@ def _current_tree(output: Path, root: Path) -> Path | None:
 def _unchanged(previous: dict[str, Any], settings: Settings,
                versions: dict[str, str | None]) -> bool:
     """True when the previous export already holds exactly these document versions."""
-    files = previous.get("files")
-    if (previous.get("format") != MANIFEST_FORMAT or previous.get("settings") != _fingerprint(settings)
-            or not isinstance(files, dict) or files.keys() != versions.keys()):
+    if not _same_layout(previous, settings) or previous["files"].keys() != versions.keys():
         return False
+    files = previous["files"]
     return all(files[path].get("version") == version for path, version in versions.items())
 
 
