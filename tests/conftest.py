@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from feeds.app import create_app
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
@@ -35,6 +38,13 @@ def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
         base_url="http://feeds.test/",
         watch=False,
     )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app on the sample seeds, started (its lifespan ingests them) and stopped."""
+    with TestClient(create_app(settings)) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import gzip
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -21,12 +20,6 @@ from feeds.config import Settings
 from feeds.render import Document
 
 FEED = "/feeds/topics/ai.atom"
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as opened:
-        yield opened
 
 
 def _publisher(client: TestClient) -> Publisher:

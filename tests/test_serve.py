@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from starlette.testclient import TestClient
 
-from feeds.app import create_app
 from feeds.cache import Validators
 from feeds.config import Settings
 from feeds.negotiation import BROWSER_XML
@@ -17,12 +14,6 @@ from feeds.serve import HeaderLines, document_path, request_headers
 
 FEED = "/feeds/topics/ai.atom"
 ATOM = "application/atom+xml; charset=utf-8"
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as opened:
-        yield opened
 
 
 def _validators() -> Validators:
