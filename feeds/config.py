@@ -121,8 +121,10 @@ def load_settings(
     config: Path | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
     """Read ``config`` (or ``$FEEDS_CONFIG``, or ``feeds.yaml`` if present) and apply overrides."""
-    explicit = config is not None or "FEEDS_CONFIG" in os.environ
-    path = config or Path(os.environ.get("FEEDS_CONFIG", DEFAULT_CONFIG_FILE))
+    # Set but empty (as shells and container recipes often leave it) means "no file".
+    from_env = os.environ.get("FEEDS_CONFIG", "")
+    explicit = config is not None or bool(from_env)
+    path = config or (Path(from_env) if from_env else DEFAULT_CONFIG_FILE)
     values: dict[str, Any] = {}
     if path.exists():
         try:

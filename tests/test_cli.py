@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,17 @@ def test_cli_runs_as_python_module(settings: Settings) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "feeds", "ingest", "--quiet", *_args(settings)],
         capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ingest: 9 files seen")
+
+
+def test_cli_ingest_with_an_empty_feeds_config(settings: Settings, tmp_path: Path) -> None:
+    # `FEEDS_CONFIG= feeds ingest`: set but empty means no configuration file.
+    env = {**os.environ, "FEEDS_CONFIG": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "ingest", "--quiet", *_args(settings)],
+        capture_output=True, text=True, check=False, env=env, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ingest: 9 files seen")

@@ -29,6 +29,17 @@ def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.Mo
     assert load_settings().site_title == "From env"
 
 
+def test_config_empty_environment_variable_means_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shells and container recipes often leave FEEDS_CONFIG set but empty.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDS_CONFIG", "")
+    assert load_settings() == Settings()
+    (tmp_path / "feeds.yaml").write_text("site_title: From the default file\n")
+    assert load_settings().site_title == "From the default file"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
