@@ -182,7 +182,7 @@ def _ingest(settings: Settings, args: argparse.Namespace,
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "ingest":
-        with Workers(worker_count(settings.workers)) as workers:
+        with Workers(worker_count(settings.build_processes)) as workers:
             store, _ = _ingest(settings, args, workers)
         store.close()
         return 0
@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
 
         # One set of workers for the whole build, forked at the ingest while this process is
         # small (each forked worker counts this process's memory at fork as its own).
-        with Workers(worker_count(settings.workers)) as workers:
+        with Workers(worker_count(settings.build_processes)) as workers:
             store, ingested = _ingest(settings, args, workers)
             with _progress("build", args.quiet) as progress:
                 report = export(store, settings, progress=progress, workers=workers)
@@ -223,7 +223,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from feeds.app import create_app
     from feeds.memory import return_freed_blocks
 
-    with Workers(worker_count(settings.workers)) as workers:
+    with Workers(worker_count(settings.build_processes)) as workers:
         store, report = _ingest(settings, args, workers)
     store.close()
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")

@@ -15,11 +15,19 @@ import yaml
 
 from feeds.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "RESOLVED_SETTINGS", "Settings", "load_settings",
+           "resolved_settings", "settings_json"]
 
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
 # Every feed format feeds can write; a build writes those in Settings.formats.
 FORMATS = ("atom", "rss", "json")
+# The environment variable carrying `feeds serve`'s resolved settings to its worker processes.
+RESOLVED_SETTINGS = "FEEDS_RESOLVED_SETTINGS"
+# Settings that were renamed: the old name is refused with the new one, never guessed at.
+_RENAMED = {
+    "workers": "workers: renamed build_processes (a build's processes; 0: one per CPU); "
+               "the server's processes are serve_workers (`feeds serve --workers N`)",
+}
 
 
 @dataclass(frozen=True)
@@ -59,8 +67,10 @@ class Settings:
     formats: tuple[str, ...] = FORMATS
     archives: bool = True
     precompress: bool = True
-    # Processes that parse records and render entries; 0 means one per CPU.
-    workers: int = 0
+    # A build's processes that parse records and render entries; 0 means one per CPU.
+    build_processes: int = 0
+    # Server processes of `feeds serve` (its --workers): one ingests, all serve.
+    serve_workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -80,8 +90,12 @@ class Settings:
         if unknown or not self.formats or len(set(self.formats)) != len(self.formats):
             raise ConfigError(f"formats: expected one or more of {', '.join(FORMATS)} without "
                               f"repeats, got {list(self.formats)!r}")
-        if self.workers < 0:
-            raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")
+        if self.build_processes < 0:
+            raise ConfigError(f"build_processes: expected 0 (one per CPU) or more, "
+                              f"got {self.build_processes}")
+        if self.serve_workers < 1:
+            raise ConfigError(f"serve_workers: expected 1 or more server processes, "
+                              f"got {self.serve_workers}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""
@@ -140,11 +154,41 @@ def load_settings(
     if os.environ.get("FEEDS_API_TOKEN"):
         values["api_token"] = os.environ["FEEDS_API_TOKEN"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _settings_of(values, str(path))
+
+
+def _settings_of(values: Mapping[str, Any], source: str) -> Settings:
+    for old, message in _RENAMED.items():
+        if old in values:
+            raise ConfigError(f"{source}: {message}")
     defaults = {f.name: f.default for f in fields(Settings)}
     unknown = sorted(set(values) - set(defaults))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
+            f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
         )
     coerced = {name: _coerce(name, value, defaults[name]) for name, value in values.items()}
     return dataclasses.replace(Settings(), **coerced)
+
+
+def settings_json(settings: Settings) -> str:
+    """``settings`` as JSON that ``resolved_settings`` reads back equal."""
+    values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    return json.dumps({name: str(value) if isinstance(value, Path)
+                       else list(value) if isinstance(value, tuple) else value
+                       for name, value in values.items()})
+
+
+def resolved_settings() -> Settings:
+    """The settings of a server worker process: those its parent resolved (``$FEEDS_RESOLVED_SETTINGS``,
+    set by `feeds serve --workers N`), else read as ``load_settings`` does (`uvicorn server:app`)."""
+    text = os.environ.get(RESOLVED_SETTINGS, "")
+    if not text:
+        return load_settings()
+    try:
+        values = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"${RESOLVED_SETTINGS}: expected JSON of settings: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"${RESOLVED_SETTINGS}: expected a JSON object of settings")
+    return _settings_of(values, f"${RESOLVED_SETTINGS}")
