@@ -141,6 +141,7 @@ class Store:
         self._bumps: Counter[str] | None = None
         # wait_for_change's own connection: this one may be pinned to an older snapshot.
         self._watcher: sqlite3.Connection | None = None
+        self._watched: tuple[int | None, int] = (None, 0)  # its data_version, and the head then
 
     @classmethod
     def open(cls, path: Path, page_cache_mb: int = 64) -> Store:
@@ -245,24 +246,19 @@ class Store:
         """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head.
 
         For a thread of its own. ``PRAGMA data_version`` changes when another connection
-        commits, and reads no page while nothing did, so polling it often costs next to
-        nothing: https://www.sqlite.org/pragma.html#pragma_data_version
+        commits, and reads no page while nothing did, so the head is read again only then:
+        https://www.sqlite.org/pragma.html#pragma_data_version
         """
         if self._watcher is None:
             self._watcher = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._watcher.execute("PRAGMA busy_timeout=10000")
-        watcher = self._watcher
         deadline = time.monotonic() + timeout
-        seen, head = None, 0
         while True:
-            version = watcher.execute("PRAGMA data_version").fetchone()[0]
-            if version != seen:
-                seen = version
-                head = int(watcher.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
-                if head > seq:
-                    return head
-            if time.monotonic() >= deadline:
-                return head
+            version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._watched[0]:
+                head = self._watcher.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                self._watched = (version, int(head))
+            if self._watched[1] > seq or time.monotonic() >= deadline:
+                return self._watched[1]
             time.sleep(CHANGE_POLL_SECONDS)
 
     # -- files -------------------------------------------------------------------------------
