@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint tools bench bench-full bench-huge bench-tools soak clean
+.PHONY: serve build test lint tools bench bench-full bench-huge bench-scale bench-tools soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-full: $(STAMP) bench-tools
 # The stretch goal: one million records built to completion (builds only, no server).
 bench-huge: $(STAMP)
 	$(BIN)/python benchmarks/run.py --records 1000000 --skip-server
+
+# 1, 2 and 4 server workers beside nginx; a landed file until every worker serves it.
+bench-scale: $(STAMP) bench-tools tools
+	$(BIN)/python benchmarks/scale.py --records 10000
 
 # 256 connections for 60 s while records land; bounded, not part of `make test`.
 soak: $(STAMP)
