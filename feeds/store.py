@@ -149,9 +149,10 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # First: processes opening a new store at once wait for each other from here on.
+            db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
             # A cold ingest writes tens of megabytes of pages; SQLite's 2 MB default cache spills
             # them to the WAL mid-transaction and reads them back (about 10% of the writes' time).
             db.execute(f"PRAGMA cache_size=-{page_cache_mb * 1024}")
@@ -159,13 +160,21 @@ class Store:
             if not tables:
                 # One transaction: a process killed while creating the store leaves none, not a
                 # store without its version (which would then be refused).
-                db.executescript(
-                    "BEGIN;" + _SCHEMA
-                    + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
-                    + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
-                    + "COMMIT;"
-                )
-            else:
+                try:
+                    db.executescript(
+                        "BEGIN IMMEDIATE;" + _SCHEMA
+                        + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                        + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
+                        + "COMMIT;"
+                    )
+                except sqlite3.OperationalError:
+                    # Server processes starting together: another one created it meanwhile.
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                    if not tables:
+                        raise
+            if tables:
                 row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
                 if row is None or row[0] != SCHEMA_VERSION:
                     found = row[0] if row else "unknown"

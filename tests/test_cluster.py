@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -169,5 +171,26 @@ def test_cluster_a_record_dropped_into_3_workers_is_served_by_every_worker_withi
     try:
         assert store.counts()["published"] == expected
         assert posted.json()["id"] in store.published_ids()
+    finally:
+        store.close()
+
+
+def test_cluster_processes_starting_together_create_one_store(tmp_path: Path) -> None:
+    # `uvicorn server:app --workers N` on a new store: every process opens it at once.
+    path, go = tmp_path / "new.sqlite3", tmp_path / "go"
+    opening = ("import sys, time; from pathlib import Path; from feeds.store import Store; "
+               "print('ready', flush=True); go = Path(sys.argv[2])\n"
+               "while not go.exists(): time.sleep(0.001)\n"
+               "Store.open(Path(sys.argv[1])).close()")
+    processes = [subprocess.Popen([sys.executable, "-c", opening, str(path), str(go)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+    go.touch()
+    errors = [process.communicate(timeout=60)[1].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, errors
+    store = Store.open(path)
+    try:
+        assert store.head() == 0 and store.feeds()[0].path == "all"
     finally:
         store.close()
