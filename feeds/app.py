@@ -62,6 +62,8 @@ class Publisher:
     renderer: Renderer = field(init=False)
     head: int = field(init=False)
     lease: Lease = field(init=False)
+    # The snapshot's record counts, for /healthz: read once per snapshot, not per request.
+    _counts: dict[str, int] | None = field(init=False, default=None)
     # Keeps freshly rendered fragments off the event loop: another process may hold the store.
     saver: ThreadPoolExecutor = field(init=False)
 
@@ -119,6 +121,7 @@ class Publisher:
         """Serve the newest committed snapshot; tell subscribers (and hubs, if this process holds
         the lease) which feeds changed since the last one. Returns those feeds."""
         self.store.pin()
+        self._counts = None
         head, changed = self.store.changes_since(self.head)
         if head == self.head:
             return frozenset()
@@ -129,6 +132,12 @@ class Publisher:
         if self.ingesting:
             self.announce(changed)
         return changed
+
+    def counts(self) -> dict[str, int]:
+        """Records, published records and rejected files in the snapshot served."""
+        if self._counts is None:
+            self._counts = self.store.counts()
+        return self._counts
 
     def ingest(self) -> IngestReport:
         """Ingest the seeds and switch to what that committed."""
@@ -249,7 +258,8 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     async def healthz(request: Request) -> Response:
         no_store = {"Cache-Control": "no-store"}
         try:
-            counts = publisher.store.counts()
+            publisher.store.head()  # one indexed read: the store answers
+            counts = publisher.counts()
         except sqlite3.Error as exc:
             return JSONResponse({"status": "unavailable", "error": f"store {settings.store_path}: {exc}"},
                                 status_code=503, headers=no_store)
