@@ -93,9 +93,9 @@ class Publisher:
                         save_fragments=partial(self._save_fragments, self.head))
 
     def _save_fragments(self, head: int, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
-        self.saver.submit(self._keep_fragments, head, fmt, key, bodies)
+        self.saver.submit(self.keep_fragments, head, fmt, key, bodies)
 
-    def _keep_fragments(self, head: int, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+    def keep_fragments(self, head: int, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
         """Keep entries rendered from the snapshot at ``head`` while the store is still there:
         after a later change a record may hold other content (any process's ingest). Skipped,
         to be rendered again another time, while this process ingests or another holds the store."""
