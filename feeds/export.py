@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -42,19 +41,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from feeds.catalog import (
-    SITE_DOCUMENTS,
-    STATIC_DOCUMENTS,
-    feed_document_path,
-    feed_page_path,
-    pages,
-)
 from feeds.compress import CODINGS, encode_each
 from feeds.config import Settings
 from feeds.errors import ExportError
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
 from feeds.pool import Workers, threaded_map, worker_count
 from feeds.render import Document, Renderer
+from feeds.render.keys import export_key
 from feeds.store import Store
 
 __all__ = [
@@ -206,56 +199,6 @@ def _unchanged(previous: dict[str, Any], settings: Settings,
     return all(files[path].get("version") == version for path, version in versions.items())
 
 
-def _fingerprint(settings: Settings) -> str:
-    """The settings the export's bytes depend on beyond the documents' version keys."""
-    return settings.fingerprint("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
-                                "brotli_quality", "precompress")
-
-
-def _content_keys(store: Store, renderer: Renderer, settings: Settings) -> dict[str, str | None]:
-    """Every document's path → a key of everything its bytes depend on, in document_paths order.
-
-    Finer than ``Renderer.version``, which is per feed: one new record re-versions every archive
-    page of ``all``, though only the pages whose slice of records moved have new bytes. A feed
-    page's bytes depend on the settings and renderer (``global_key``), the feed's name, the
-    page's number and the number of archive pages (its links), and the records in its slice.
-    An HTML page lists its feed's newest records and links their topics and providers; the
-    index and the OPML list every feed with its size and newest record. Keys derive from the
-    records' file digests, never from the store's history, so a rebuilt store keeps them.
-    """
-    members = store.feed_members()
-    # Each record's line of a key, made once: a record is in four feeds on average.
-    lines = {record_id: f"{record_id}:{digest}\n" for record_id, digest in store.record_digests().items()}
-    global_key = renderer.global_key
-    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
-    links = hashlib.sha256(repr((sorted(renderer.topic_paths.items()),
-                                 sorted(renderer.provider_paths.items()))).encode()).hexdigest()
-    site = hashlib.sha256(f"{global_key}\n{links}\n".encode())
-    keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
-    keys.update((path, renderer.version(path)) for path in STATIC_DOCUMENTS)
-    for feed in renderer.feeds.values():
-        entries = [lines[record_id] for record_id in members.get(feed.path, ())]
-        head = f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
-        site.update(f"{head}{entries[-1] if entries else ''}".encode())
-        keys[feed_page_path(feed.path)] = _slice_key(
-            f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
-        for feed_page in pages(feed, settings):
-            key = _slice_key(
-                f"{global_key}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
-                f"{feed_page.number}\n{feed_page.archive_pages}\n",
-                entries[feed_page.offset:feed_page.offset + feed_page.limit])
-            for fmt in settings.formats:
-                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
-    site_key = site.hexdigest()[:32]
-    keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
-    return keys
-
-
-def _slice_key(head: str, lines: list[str]) -> str:
-    """A document's key: what it depends on beyond its records, then each record's digest line."""
-    return hashlib.sha256((head + "".join(lines)).encode()).hexdigest()[:32]
-
-
 def _export(store: Store, settings: Settings, output: Path,
             progress: Progress | None, workers: Workers) -> ExportReport:
     root = builds_dir(output)
@@ -263,7 +206,7 @@ def _export(store: Store, settings: Settings, output: Path,
     _remove_stale(root, keep=previous)
     old_manifest = read_manifest_document(previous) if previous else {}
     renderer = Renderer(store, settings)
-    versions = _content_keys(store, renderer, settings)
+    versions = renderer.content_keys()
     if previous is not None and _unchanged(old_manifest, settings, versions):
         files = _file_count(old_manifest["files"])
         return ExportReport(0, files, 0, files, output)
@@ -309,7 +252,7 @@ def _export(store: Store, settings: Settings, output: Path,
 def _same_layout(manifest: dict[str, Any], settings: Settings) -> bool:
     """True when a tree's files were made by this manifest format under these settings."""
     return (manifest.get("format") == MANIFEST_FORMAT
-            and manifest.get("settings") == _fingerprint(settings)
+            and manifest.get("settings") == export_key(settings)
             and isinstance(manifest.get("files"), dict))
 
 
@@ -531,7 +474,7 @@ def _manifest_text(files: dict[str, dict[str, Any]], settings: Settings) -> str:
     """
     encode = json.JSONEncoder(sort_keys=True).encode
     head = {"format": MANIFEST_FORMAT, "base_url": settings.base_url,
-            "settings": _fingerprint(settings)}
+            "settings": export_key(settings)}
     lines = [f"{encode(path)}: {encode(files[path])}" for path in sorted(files)]
     return encode(head)[:-1] + ', "files": {\n' + ",\n".join(lines) + "\n}}\n"
 
