@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from feeds.durable import write_atomically
 from feeds.errors import RecordError
 from feeds.ingest import IngestReport, parse_record
 from feeds.parse import load_front_matter
@@ -95,21 +95,6 @@ def _record_id(body: bytes, data: bytes, content_type: str, max_bytes: int) -> s
     if not isinstance(source, str) or not source.strip():
         raise RecordError("request body", "webUrl", "required; expected an absolute http(s) URL")
     return hashlib.sha256(source.strip().encode()).hexdigest()[:16]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, rename, fsync the directory: after this returns, the file survives a crash."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 @dataclass(frozen=True)
