@@ -125,23 +125,34 @@ def uvicorn(app: str, env: dict[str, str], probe: str, factory: bool = False) ->
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                urllib.request.urlopen(base + probe, timeout=5).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.2)
+        started(process, app, lambda: urllib.request.urlopen(base + probe, timeout=5).read())
         yield base, process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
+        stop(process)
+
+
+def started(process: subprocess.Popen[bytes], what: str, probe: Callable[[], object],
+            timeout: float = 600) -> None:
+    """Return once ``probe()`` raises no OSError or RuntimeError; fail if ``process`` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            probe()
+            return
+        except (OSError, RuntimeError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL if that has not ended ``process`` within ``timeout`` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -511,9 +522,15 @@ def write_doc(results: dict[int, dict[str, Any]], command: str) -> None:
         table(results),
         END,
     ])
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    put_block(block, BEGIN, END)
+
+
+def put_block(block: str, begin: str, end: str) -> None:
+    """Write ``block`` (from its ``begin`` marker to its ``end`` marker) into docs/BENCHMARKS.md,
+    in place of the block with those markers, or at the end."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
         text += "\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")

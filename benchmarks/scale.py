@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,10 @@ from benchmarks.run import (  # noqa: E402
     feeds,
     fresh,
     machine,
+    put_block,
     run,
+    started,
+    stop,
     wrk,
 )
 
@@ -97,23 +99,11 @@ def serving(cfg: Path, workers: int) -> Iterator[tuple[str, int]]:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                _workers_at(base, workers, 0, timeout=5)
-                break
-            except (OSError, RuntimeError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"feeds serve --workers {workers} did not start") from None
-                time.sleep(0.2)
+        started(process, f"feeds serve --workers {workers}",
+                lambda: _workers_at(base, workers, 0, timeout=5))
         yield base, process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
 
 
 @contextmanager
@@ -264,12 +254,7 @@ def write_doc(result: dict[str, Any], command: str) -> None:
         f"{result['load_after']:.1f} after).",
         END,
     ])
-    text = DOC.read_text(encoding="utf-8")
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text += "\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    put_block(block, BEGIN, END)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

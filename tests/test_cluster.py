@@ -13,8 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import pytest
 
 from feeds.store import Store
 from tests.live import TOKEN, serving, wait_for
-from tests.test_websub import Hub
+from tests.test_websub import running_hub
 
 RECORD = """---
 title: "{title}"
@@ -72,19 +71,6 @@ def _settled(client: httpx.Client, workers: int, published: int, timeout: float 
     wait_for(all_there, timeout=timeout, interval=0.1)
 
 
-@contextmanager
-def _hub() -> Iterator[Hub]:
-    hub = Hub()
-    thread = threading.Thread(target=hub.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield hub
-    finally:
-        hub.shutdown()
-        hub.server_close()
-        thread.join(timeout=10)
-
-
 def _listen(client: httpx.Client, count: int, into: list[str], ready: threading.Barrier) -> None:
     """Collect the ids of ``count`` Server-Sent Events from one new connection."""
     with client.stream("GET", "/api/events", headers={"Connection": "close"}) as stream:
@@ -101,7 +87,7 @@ def _listen(client: httpx.Client, count: int, into: list[str], ready: threading.
 def test_cluster_files_dropped_while_polling_reach_every_worker_within_1_s_events_and_pings_once(
         seeds_dir: Path, tmp_path: Path, workers: int) -> None:
     drops = 2
-    with _hub() as hub, serving(seeds_dir, tmp_path, "--workers", str(workers),
+    with running_hub() as hub, serving(seeds_dir, tmp_path, "--workers", str(workers),
                                 more_settings=f"hubs: ['{hub.url}']\n") as (client, _):
         _settled(client, workers, SAMPLE_PUBLISHED)
         wait_for(lambda: len(hub.received) == 11, timeout=20)  # the start-up ingest: every feed
