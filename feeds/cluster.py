@@ -25,6 +25,7 @@ __all__ = ["Node", "follow", "lead"]
 
 log = logging.getLogger("feeds")
 
+
 class Node(Protocol):
     """What the loops need from the server's state (``feeds.app.Publisher``)."""
 
