@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from feeds.config import FORMATS, Settings
+from feeds.config import Settings
 from feeds.store import FeedRow
 
 __all__ = [
-    "FORMATS",
     "SITE_DOCUMENTS",
     "STATIC_DOCUMENTS",
     "FeedPage",
@@ -28,9 +27,11 @@ SITE_DOCUMENTS = ("index.html", "feeds.opml")
 # Files shipped in feeds/static/, served and exported like any other document.
 STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
 
+# Any extension: which formats exist is the registry's (feeds.render.formats), which of them a
+# site publishes its settings'; the renderer answers None for the others.
 _FEED_DOCUMENT = re.compile(
     r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
-    r"(?:/archive/([1-9][0-9]{0,8}))?\.(atom|rss|json)$"
+    r"(?:/archive/([1-9][0-9]{0,8}))?\.([a-z]{1,8})$"
 )
 _FEED_PAGE = re.compile(r"^(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})/index\.html$")
 

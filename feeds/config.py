@@ -15,11 +15,9 @@ import yaml
 
 from feeds.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
-# Every feed format feeds can write; a build writes those in Settings.formats.
-FORMATS = ("atom", "rss", "json")
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,9 @@ class Settings:
     watch: bool = True
     # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
     # export's precompressed .gz/.br siblings. Fewer of each means a faster, smaller build.
-    formats: tuple[str, ...] = FORMATS
+    # The registry's names (feeds.render.formats.NAMES), spelled out: the registry's renderers
+    # read Settings, so this module cannot import it at its top; __post_init__ checks them.
+    formats: tuple[str, ...] = ("atom", "rss", "json")
     archives: bool = True
     precompress: bool = True
     # Processes that parse records and render entries; 0 means one per CPU.
@@ -76,9 +76,12 @@ class Settings:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
         if not 0 <= self.brotli_quality <= 11:
             raise ConfigError(f"brotli_quality: expected 0 to 11, got {self.brotli_quality}")
-        unknown = [f for f in self.formats if f not in FORMATS]
+        # Imported when settings are checked: the registry's package imports this module.
+        from feeds.render.formats import NAMES
+
+        unknown = [f for f in self.formats if f not in NAMES]
         if unknown or not self.formats or len(set(self.formats)) != len(self.formats):
-            raise ConfigError(f"formats: expected one or more of {', '.join(FORMATS)} without "
+            raise ConfigError(f"formats: expected one or more of {', '.join(NAMES)} without "
                               f"repeats, got {list(self.formats)!r}")
         if self.workers < 0:
             raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")

@@ -26,10 +26,10 @@ from feeds.model import Record
 from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead
-from feeds.render.fragments import FORMAT_MODULES
+from feeds.render.formats import FORMATS
 from feeds.store import ALL_FEED, FeedRow, Store
 
-__all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
+__all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
 RENDERER_VERSION = "4"
@@ -196,7 +196,7 @@ class Renderer:
             newest = self.store.published_at(ids[0]) if ids else None
         entries = self.entries(ids, fmt)
         head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
-        module = FORMAT_MODULES[fmt]
+        feed_format = FORMATS[fmt]
         path = feed_document_path(feed_page.feed.path, fmt, feed_page.number)
         # https://www.w3.org/TR/websub/#discovery: the Link header names the hub and the topic.
         links = tuple(("hub", hub) for hub in head.hubs)
@@ -204,8 +204,8 @@ class Renderer:
             links += (("self", head.self_url),)
         return Document(
             path=f"{path}?limit={feed_page.limit}" if feed_page.limited else path,
-            body=module.document(head, entries),
-            media_type=module.MEDIA_TYPE,
+            body=feed_format.document(head, entries),
+            media_type=feed_format.media_type,
             last_modified=newest,
             immutable=feed_page.is_archive and feed_page.full,
             links=links,
@@ -253,7 +253,7 @@ class Renderer:
         missing = [i for i in ids if i not in cached]
         if missing:
             records = self.store.records(missing)
-            bodies = FORMAT_MODULES[fmt].entries(records, self.settings.id_prefix)
+            bodies = FORMATS[fmt].entries(records, self.settings.id_prefix)
             fresh = {record.id: body for record, body in zip(records, bodies, strict=True)}
             self.save_fragments(fmt, self.fragment_key, fresh)
             cached.update(fresh)

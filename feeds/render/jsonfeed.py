@@ -11,10 +11,8 @@ from typing import Any
 from feeds.model import Record
 from feeds.render.common import FeedHead, related_html
 
-__all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entries"]
+__all__ = ["JSON_FEED", "JsonFeed"]
 
-EXTENSION = "json"
-MEDIA_TYPE = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
@@ -26,9 +24,36 @@ def _date(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def entries(records: Sequence[Record], id_prefix: str) -> list[bytes]:
-    """Each record's item object, serialised, in order."""
-    return [_item(record, id_prefix) for record in records]
+class JsonFeed:
+    """JSON Feed 1.1; implements ``feeds.render.formats.FeedFormat``."""
+
+    name = "json"
+    title = "JSON Feed 1.1"
+    media_type = "application/feed+json; charset=utf-8"
+
+    def entries(self, records: Sequence[Record], id_prefix: str) -> list[bytes]:
+        """Each record's item object, serialised, in order."""
+        return [_item(record, id_prefix) for record in records]
+
+    def document(self, head: FeedHead, entries: list[bytes]) -> bytes:
+        """A complete JSON Feed from its head and pre-serialised items, newest first."""
+        feed: dict[str, Any] = {
+            "version": VERSION,
+            "title": head.title,
+            "home_page_url": head.site_url,
+            "feed_url": head.self_url,
+            "description": head.subtitle,
+        }
+        # JSON Feed pages backwards through next_url: the next (older) page of items.
+        if head.prev_archive_url:
+            feed["next_url"] = head.prev_archive_url
+        if head.hubs:
+            feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
+        head_bytes = _dumps(feed)
+        return head_bytes[:-1] + b',"items":[\n' + b",\n".join(entries) + b"\n]}\n"
+
+
+JSON_FEED = JsonFeed()
 
 
 def _item(record: Record, id_prefix: str) -> bytes:
@@ -71,20 +96,3 @@ def _item(record: Record, id_prefix: str) -> bytes:
         }
     return _dumps(item)
 
-
-def document(head: FeedHead, entries: list[bytes]) -> bytes:
-    """A complete JSON Feed from its head and pre-serialised items, newest first."""
-    feed: dict[str, Any] = {
-        "version": VERSION,
-        "title": head.title,
-        "home_page_url": head.site_url,
-        "feed_url": head.self_url,
-        "description": head.subtitle,
-    }
-    # JSON Feed pages backwards through next_url: the next (older) page of items.
-    if head.prev_archive_url:
-        feed["next_url"] = head.prev_archive_url
-    if head.hubs:
-        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
-    head_bytes = _dumps(feed)
-    return head_bytes[:-1] + b',"items":[\n' + b",\n".join(entries) + b"\n]}\n"
