@@ -24,8 +24,10 @@ __all__ = [
 ]
 
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
-# Files shipped in feeds/static/, served and exported like any other document.
-STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
+# Files shipped in feeds/static/, served and exported like any other document; the PNGs are the
+# feeds' icons and logo in the sizes readers expect (scripts/make-icons makes them).
+STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg",
+                    "icon-64.png", "icon-144.png", "icon-512.png", "logo.png")
 
 # Any extension: which formats exist is the registry's (feeds.render.formats), which of them a
 # site publishes its settings'; the renderer answers None for the others.

@@ -25,14 +25,14 @@ from feeds.config import Settings
 from feeds.model import Record
 from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
-from feeds.render.common import FeedHead
+from feeds.render.common import FeedHead, Identity
 from feeds.render.formats import FORMATS
 from feeds.store import ALL_FEED, FeedRow, Store
 
 __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
@@ -97,8 +97,10 @@ class Renderer:
         self.global_key = (
             RENDERER_VERSION + ":"
             + settings.fingerprint("site_title", "site_description", "base_url", "items_per_feed",
-                                   "archive_page_size", "id_prefix", "hubs", "formats", "archives")
+                                   "archive_page_size", "id_prefix", "hubs", "formats", "archives",
+                                   "language", "icon", "favicon", "logo", "rss_image", "accent_color")
         )
+        self.identity = identity(settings)
 
     # -- versions: what identifies a document's content without rendering it -----------------
 
@@ -295,6 +297,7 @@ class Renderer:
             # Relative, so the stylesheet is always same-origin with the feed (browsers refuse
             # a cross-origin XSLT) wherever the files are served from, whatever base_url says.
             stylesheet_url=relative_root(self_path) + "feed.xsl" if fmt in STYLED_FORMATS else None,
+            identity=self.identity,
         )
 
     def page_url(self, feed_path: str) -> str:
@@ -368,6 +371,20 @@ class Renderer:
         newest = _newest(feeds)
         body = opml.document(self.settings.site_title, newest, heads)
         return Document("feeds.opml", body, opml.MEDIA_TYPE, newest)
+
+
+def identity(settings: Settings) -> Identity:
+    """The site as its feeds show it, from the settings; the sizes of the site's own RSS image."""
+    rss_image = settings.rss_image
+    return Identity(
+        icon=settings.asset_url(settings.icon),
+        favicon=settings.asset_url(settings.favicon),
+        logo=settings.asset_url(settings.logo),
+        rss_image=settings.asset_url(rss_image),
+        rss_image_size=static.png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None,
+        language=settings.language or None,
+        accent_color=settings.accent_color,
+    )
 
 
 def _newest(feeds: Iterable[FeedRow]) -> datetime | None:

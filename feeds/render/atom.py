@@ -6,7 +6,8 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Record
-from feeds.render.common import FeedHead, related_html
+from feeds.render.common import FeedHead
+from feeds.render.content import content_html
 from feeds.render.feedgen_format import FeedgenFormat
 
 __all__ = ["ATOM", "Atom"]
@@ -30,6 +31,10 @@ class Atom(FeedgenFormat):
         fg.link(href=head.site_url, rel="alternate", type="text/html")
         # feedgen defaults updated to the clock; the newest entry's date keeps builds reproducible.
         fg.updated(head.updated)
+        if head.identity is not None:
+            # https://www.rfc-editor.org/rfc/rfc4287#section-4.2.5 (square) and 4.2.8 (2:1).
+            fg.icon(head.identity.icon)
+            fg.logo(head.identity.logo)
 
     def add_entry(self, fe: FeedEntry, record: Record, id_prefix: str) -> None:
         fe.id(id_prefix + record.id)
@@ -38,11 +43,10 @@ class Atom(FeedgenFormat):
         fe.published(record.published_at)
         fe.updated(record.published_at)
         fe.author(name=record.provider.name, uri=record.provider.url)
+        # The summary stays the plain excerpt; readers show the content when there is one.
         if record.excerpt:
             fe.summary(record.excerpt)
-        content = related_html(record)
-        if content:
-            fe.content(content, type="html")
+        fe.content(content_html(record), type="html")
 
     def serialise(self, fg: FeedGenerator, declaration: bool) -> bytes:
         xml: bytes = fg.atom_str(pretty=False, xml_declaration=declaration, encoding="UTF-8")

@@ -1,4 +1,4 @@
-"""What every format shares: a document's head, entry ids, the related-articles HTML."""
+"""What every format shares: a document's head, Media RSS attributes, splicing entries in."""
 
 from __future__ import annotations
 
@@ -6,9 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from feeds.model import Record
+__all__ = ["FeedHead", "Identity", "assemble", "cut_elements", "media_attributes"]
 
-__all__ = ["FeedHead", "related_html"]
+
+@dataclass(frozen=True)
+class Identity:
+    """What every feed shows of the site it comes from: pictures (absolute URLs), language, colour."""
+
+    icon: str
+    favicon: str
+    logo: str
+    rss_image: str
+    # (width, height) when known (the site's own PNGs); RSS allows at most 144 by 400.
+    rss_image_size: tuple[int, int] | None
+    language: str | None
+    accent_color: str
 
 
 @dataclass(frozen=True)
@@ -28,17 +40,7 @@ class FeedHead:
     next_archive_url: str | None = None
     is_archive: bool = False
     stylesheet_url: str | None = None
-
-
-def related_html(record: Record) -> str | None:
-    """A short HTML list of the related articles, for readers that ignore related links."""
-    if not record.related:
-        return None
-    items = []
-    for related in record.related:
-        source = f" ({escape(related.provider.name)})" if related.provider else ""
-        items.append(f'<li><a href="{escape(related.url)}">{escape(related.title)}</a>{source}</li>')
-    return "<p>Related articles:</p><ul>" + "".join(items) + "</ul>"
+    identity: Identity | None = None
 
 
 def media_attributes(url: str, width: int | None, height: int | None,

@@ -58,6 +58,8 @@ class FeedgenFormat(ABC):
         fg.register_extension("feeds", FeedsExtension, FeedsEntryExtension,
                               atom=self.atom, rss=not self.atom)
         fg.feeds.head = head
+        if head.identity is not None and head.identity.language:
+            fg.language(head.identity.language)  # RSS <language>, Atom xml:lang
         self.add_head(fg, head)
         fg.generator("feeds")
         return fg

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from feeds.model import Record
-from feeds.render.common import FeedHead, related_html
+from feeds.render.common import FeedHead
+from feeds.render.content import content_html
 
 __all__ = ["JSON_FEED", "JsonFeed"]
 
@@ -47,6 +47,12 @@ class JsonFeed:
         # JSON Feed pages backwards through next_url: the next (older) page of items.
         if head.prev_archive_url:
             feed["next_url"] = head.prev_archive_url
+        if head.identity is not None:
+            # 512x512 and 64x64, as https://www.jsonfeed.org/version/1.1/ recommends.
+            feed["icon"] = head.identity.icon
+            feed["favicon"] = head.identity.favicon
+            if head.identity.language:
+                feed["language"] = head.identity.language
         if head.hubs:
             feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
         head_bytes = _dumps(feed)
@@ -57,14 +63,11 @@ JSON_FEED = JsonFeed()
 
 
 def _item(record: Record, id_prefix: str) -> bytes:
-    # content_html or content_text is required; the excerpt plus the related list says most.
-    content = f"<p>{escape(record.excerpt)}</p>" if record.excerpt else ""
-    content += related_html(record) or ""
     item: dict[str, Any] = {
         "id": id_prefix + record.id,
         "url": record.web_url,
         "title": record.title,
-        "content_html": content or f"<p>{escape(record.title)}</p>",
+        "content_html": content_html(record),
     }
     if record.excerpt:
         item["summary"] = record.excerpt
