@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import feedparser
+import pytest
 from lxml import etree, html
 
 from feeds.model import Image, Provider, Record, Related
@@ -93,3 +98,28 @@ def test_content_image_type_comes_from_the_path_extension_only() -> None:
     assert image_type("https://a.example/img.webp") == "image/webp"
     assert image_type("https://a.example/photo?x=1.png") is None
     assert image_type("https://a.example/") is None
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_content_newsboat_keeps_the_full_content_of_an_exported_feed(output: Path, tmp_path: Path,
+                                                                    fmt: str) -> None:
+    # newsboat (Debian's, installed by scripts/install-test-tools) reads the exported file through
+    # an exec: URL, and keeps what it shows of each entry in its cache.
+    newsboat = shutil.which("newsboat")
+    assert newsboat, "newsboat is missing: run scripts/install-test-tools as root (apt-get install newsboat)"
+    (tmp_path / "urls").write_text(f'"exec:cat {output / "feeds" / f"all.{fmt}"}"\n')
+    (tmp_path / "config").write_text("")
+    cache = tmp_path / "cache.db"
+    subprocess.run([newsboat, "-u", str(tmp_path / "urls"), "-c", str(cache), "-C", str(tmp_path / "config"),
+                    "-x", "reload"], check=True, timeout=60, capture_output=True)
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT title, content FROM rss_item").fetchall()
+    entries = feedparser.parse((output / "feeds" / f"all.{fmt}").read_bytes()).entries
+    assert len(rows) == len(entries)
+    sized = 0
+    for title, content in rows:
+        tree = html.fragment_fromstring(content, create_parent="div")
+        assert "via " in tree.text_content(), title
+        image = tree.find(".//img")
+        sized += image is not None and bool(image.get("width") and image.get("height"))
+    assert sized == sum(bool(entry.get("media_content")) for entry in entries) > 0
