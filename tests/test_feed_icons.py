@@ -15,8 +15,7 @@ from starlette.testclient import TestClient
 
 from feeds.config import Settings
 from feeds.errors import ConfigError
-from feeds.render import identity
-from feeds.render.common import FeedHead
+from feeds.render.common import FeedHead, Identity
 from feeds.render.formats import FORMATS
 from tests.helpers import documents
 
@@ -78,13 +77,13 @@ def test_feed_icons_every_feed_names_pictures_that_are_exported_served_and_sized
 
 
 def test_feed_icons_settings_name_pictures_elsewhere_and_the_language() -> None:
-    site = identity(Settings(icon="https://cdn.example/i.png", rss_image="https://cdn.example/r.png",
+    site = Identity.of(Settings(icon="https://cdn.example/i.png", rss_image="https://cdn.example/r.png",
                              logo="brand/logo.png", language="pt-BR", accent_color="0a0B0c"))
     assert (site.icon, site.logo, site.favicon) == (
         "https://cdn.example/i.png", "http://127.0.0.1:8000/brand/logo.png",
         "http://127.0.0.1:8000/icon-64.png")
     # Sizes are known only for the site's own pictures; RSS then leaves them out.
-    assert site.rss_image_size is None and identity(Settings()).rss_image_size == (144, 144)
+    assert site.rss_image_size is None and Identity.of(Settings()).rss_image_size == (144, 144)
     head = FeedHead("urn:x", "T", "S", "http://f/a", "http://f/", DAY, identity=site)
     atom = etree.fromstring(FORMATS["atom"].document(head, []))
     assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "pt-BR"
@@ -94,7 +93,7 @@ def test_feed_icons_settings_name_pictures_elsewhere_and_the_language() -> None:
     assert rss.findtext("{*}channel/{http://webfeeds.org/rss/1.0}accentColor") == "0a0B0c"
     assert json.loads(FORMATS["json"].document(head, []))["language"] == "pt-BR"
     assert "language" not in json.loads(FORMATS["json"].document(
-        FeedHead("urn:x", "T", "S", "http://f/a", "http://f/", DAY, identity=identity(Settings())), []))
+        FeedHead("urn:x", "T", "S", "http://f/a", "http://f/", DAY, identity=Identity.of(Settings())), []))
 
 
 @pytest.mark.parametrize(("field", "value"), [

@@ -100,7 +100,7 @@ class Renderer:
                                    "archive_page_size", "id_prefix", "hubs", "formats", "archives",
                                    "language", "icon", "favicon", "logo", "rss_image", "accent_color")
         )
-        self.identity = identity(settings)
+        self.identity = Identity.of(settings)
 
     # -- versions: what identifies a document's content without rendering it -----------------
 
@@ -371,20 +371,6 @@ class Renderer:
         newest = _newest(feeds)
         body = opml.document(self.settings.site_title, newest, heads)
         return Document("feeds.opml", body, opml.MEDIA_TYPE, newest)
-
-
-def identity(settings: Settings) -> Identity:
-    """The site as its feeds show it, from the settings; the sizes of the site's own RSS image."""
-    rss_image = settings.rss_image
-    return Identity(
-        icon=settings.asset_url(settings.icon),
-        favicon=settings.asset_url(settings.favicon),
-        logo=settings.asset_url(settings.logo),
-        rss_image=settings.asset_url(rss_image),
-        rss_image_size=static.png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None,
-        language=settings.language or None,
-        accent_color=settings.accent_color,
-    )
 
 
 def _newest(feeds: Iterable[FeedRow]) -> datetime | None:

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from feeds.catalog import STATIC_DOCUMENTS
+from feeds.config import Settings
+from feeds.render.static import png_size
+
 __all__ = ["FeedHead", "Identity", "assemble", "cut_elements", "media_attributes"]
 
 
@@ -21,6 +25,20 @@ class Identity:
     rss_image_size: tuple[int, int] | None
     language: str | None
     accent_color: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Identity:
+        """The site as its feeds show it, from the settings; the sizes of the site's own RSS image."""
+        rss_image = settings.rss_image
+        return cls(
+            icon=settings.asset_url(settings.icon),
+            favicon=settings.asset_url(settings.favicon),
+            logo=settings.asset_url(settings.logo),
+            rss_image=settings.asset_url(rss_image),
+            rss_image_size=png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None,
+            language=settings.language or None,
+            accent_color=settings.accent_color,
+        )
 
 
 @dataclass(frozen=True)
