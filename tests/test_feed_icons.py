@@ -84,6 +84,7 @@ def test_feed_icons_settings_name_pictures_elsewhere_and_the_language() -> None:
         "http://127.0.0.1:8000/icon-64.png")
     # Sizes are known only for the site's own pictures; RSS then leaves them out.
     assert site.rss_image_size is None and Identity.of(Settings()).rss_image_size == (144, 144)
+    assert Identity.of(Settings(rss_image="icon-512.png")).rss_image_size is None  # over RSS's 144
     head = FeedHead("urn:x", "T", "S", "http://f/a", "http://f/", DAY, identity=site)
     atom = etree.fromstring(FORMATS["atom"].document(head, []))
     assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "pt-BR"

@@ -30,12 +30,15 @@ class Identity:
     def of(cls, settings: Settings) -> Identity:
         """The site as its feeds show it, from the settings; the sizes of the site's own RSS image."""
         rss_image = settings.rss_image
+        size = png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None
         return cls(
             icon=settings.asset_url(settings.icon),
             favicon=settings.asset_url(settings.favicon),
             logo=settings.asset_url(settings.logo),
             rss_image=settings.asset_url(rss_image),
-            rss_image_size=png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None,
+            # RSS caps an image at 144 by 400 (https://www.rssboard.org/rss-specification#ltimagegtSubelementOfLtchannelgt):
+            # a larger one is named without its size rather than with an invalid one.
+            rss_image_size=size if size and size[0] <= 144 and size[1] <= 400 else None,
             language=settings.language or None,
             accent_color=settings.accent_color,
         )
