@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from feeds.config import Settings
 from feeds.store import FeedRow
@@ -13,7 +14,9 @@ __all__ = [
     "SITE_DOCUMENTS",
     "STATIC_DOCUMENTS",
     "FeedPage",
+    "document_paths",
     "feed_document_path",
+    "feed_documents",
     "feed_page_path",
     "newest_page",
     "page",
@@ -28,14 +31,18 @@ SITE_DOCUMENTS = ("index.html", "feeds.opml")
 # feeds' icons and logo in the sizes readers expect (scripts/make-icons makes them).
 STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg",
                     "icon-64.png", "icon-144.png", "icon-512.png", "logo.png")
-
-# Any extension: which formats exist is the registry's (feeds.render.formats), which of them a
-# site publishes its settings'; the renderer answers None for the others.
-_FEED_DOCUMENT = re.compile(
-    r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
-    r"(?:/archive/([1-9][0-9]{0,8}))?\.([a-z]{1,8})$"
-)
 _FEED_PAGE = re.compile(r"^(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})/index\.html$")
+
+
+@cache
+def _feed_document() -> re.Pattern[str]:
+    """A feed document's path, in any format of the registry (which of them a site publishes is
+    its settings': the renderer answers None for the others)."""
+    # Read at first use: the registry's package (feeds.render) imports this module.
+    from feeds.render.formats import NAMES
+
+    return re.compile(r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
+                      rf"(?:/archive/([1-9][0-9]{{0,8}}))?\.({'|'.join(map(re.escape, NAMES))})$")
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,22 @@ def pages(feed: FeedRow, settings: Settings) -> Iterator[FeedPage]:
         yield found
 
 
+def feed_documents(feed: FeedRow, settings: Settings) -> Iterator[str]:
+    """A feed's documents: its HTML page, then its current and archive pages in each format."""
+    yield feed_page_path(feed.path)
+    for feed_page in pages(feed, settings):
+        for fmt in settings.formats:
+            yield feed_document_path(feed.path, fmt, feed_page.number)
+
+
+def document_paths(feeds: Iterable[FeedRow], settings: Settings) -> Iterator[str]:
+    """Every public document's path: site pages, static assets, then each feed's documents."""
+    yield from SITE_DOCUMENTS
+    yield from STATIC_DOCUMENTS
+    for feed in feeds:
+        yield from feed_documents(feed, settings)
+
+
 def feed_document_path(feed: str, fmt: str, number: int | None = None) -> str:
     """``topics/ai``, ``atom`` → ``feeds/topics/ai.atom``; with a number, its archive page."""
     if number is None:
@@ -104,7 +127,7 @@ def feed_document_path(feed: str, fmt: str, number: int | None = None) -> str:
 
 def parse_feed_document_path(path: str) -> tuple[str, int | None, str] | None:
     """The inverse of feed_document_path: (feed, archive number or None, format), or None."""
-    match = _FEED_DOCUMENT.match(path)
+    match = _feed_document().match(path)
     if match is None:
         return None
     feed, number, fmt = match.groups()

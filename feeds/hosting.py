@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from feeds.config import Settings
-from feeds.http import cache_control
+from feeds.http import document_cache_control
 from feeds.render import html, opml, static
 from feeds.render.formats import FORMATS
 
@@ -22,7 +22,6 @@ __all__ = [
     "IMMUTABLE_MARKERS",
     "SIBLINGS",
     "VARY",
-    "document_cache_control",
     "headers_file",
     "nginx_conf",
     "url_paths",
@@ -39,12 +38,6 @@ SIBLINGS = {"gzip": ".gz", "br": ".br"}
 VARY = "Accept-Encoding"
 CORS = "*"
 
-
-
-def document_cache_control(settings: Settings, immutable: bool) -> str:
-    """Cache-Control for a document, exactly as the server sends it (feeds/app.py)."""
-    max_age = settings.archive_max_age if immutable else settings.max_age
-    return cache_control(max_age, settings.stale_while_revalidate, immutable)
 
 
 def url_paths(path: str) -> tuple[str, ...]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from feeds.model import Record
+from feeds.model import Record, utc_timestamp
 from feeds.render.common import FeedHead
 from feeds.render.content import content_html
 
@@ -18,10 +17,6 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class JsonFeed:
@@ -73,8 +68,8 @@ def _item(record: Record, id_prefix: str) -> bytes:
         item["summary"] = record.excerpt
     if record.images:
         item["image"] = record.images[0].url
-    item["date_published"] = _date(record.published_at)
-    item["date_modified"] = _date(record.published_at)
+    item["date_published"] = utc_timestamp(record.published_at)
+    item["date_modified"] = utc_timestamp(record.published_at)
     item["authors"] = [{"name": record.provider.name, "url": record.provider.url}]
     if record.topics:
         item["tags"] = list(record.topics)
@@ -92,7 +87,7 @@ def _item(record: Record, id_prefix: str) -> bytes:
                     "url": r.url,
                     "provider": {"name": r.provider.name, "domain": r.provider.domain}
                     if r.provider else None,
-                    "date_published": _date(r.published) if r.published else None,
+                    "date_published": utc_timestamp(r.published) if r.published else None,
                 }
                 for r in record.related
             ],
