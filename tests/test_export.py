@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import brotli
@@ -27,7 +29,7 @@ from feeds.export import MANIFEST, ExportReport, _TreeBuilder, build_lock, build
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
 from feeds.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require
 from tests.helpers import documents
 
 CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersecurity record
@@ -236,37 +238,45 @@ def test_export_disk_full_raises_export_error_and_keeps_the_previous_export(
         == [tree.name]
 
 
-def _make_read_only(directory: Path) -> bool:
-    """Make ``directory`` unwritable even for root (chattr +i); False if this system cannot."""
+@contextmanager
+def _read_only(directory: Path) -> Iterator[None]:
+    """``directory`` unwritable for this process, by the kernel's own check (EACCES or EROFS).
+
+    As a user: mode 0555. As root, whom modes do not stop: a read-only bind mount of the
+    directory onto itself (mount(8) needs CAP_SYS_ADMIN, which CI's root has).
+    """
     if os.geteuid() != 0:
         directory.chmod(0o555)
-        return True
-    chattr = shutil.which("chattr")
-    if chattr is None:
-        return False
-    return subprocess.run([chattr, "+i", str(directory)], capture_output=True, check=False).returncode == 0
-
-
-def _make_writable(directory: Path) -> None:
-    if os.geteuid() != 0:
-        directory.chmod(0o755)
-    else:
-        subprocess.run(["chattr", "-i", str(directory)], capture_output=True, check=False)
+        try:
+            yield
+        finally:
+            directory.chmod(0o755)
+        return
+    mount = shutil.which("mount")
+    bound = mount is not None and subprocess.run(
+        [mount, "--bind", str(directory), str(directory)], capture_output=True, check=False
+    ).returncode == 0
+    require("a read-only bind mount (mount --bind as root)", bound,
+            "the read-only export case is NOT tested")
+    try:
+        remount = subprocess.run([mount, "-o", "remount,ro,bind", str(directory)],  # type: ignore[list-item]
+                                 capture_output=True, text=True, check=False)
+        assert remount.returncode == 0, remount.stderr
+        with pytest.raises(OSError) as caught:
+            (directory / "probe").touch()
+        assert caught.value.errno == errno.EROFS
+        yield
+    finally:
+        subprocess.run(["umount", str(directory)], capture_output=True, check=True)
 
 
 def test_export_read_only_output_raises_export_error_and_keeps_the_previous_export(
         settings: Settings) -> None:
     _build(settings)
     tree = settings.output_dir.resolve()
-    builds = builds_dir(settings.output_dir)
-    if not _make_read_only(builds):
-        pytest.skip(f"cannot make {builds} read-only for root here (chattr +i failed): "
-                    "the read-only case is covered only by the disk-full test")
-    try:
-        with pytest.raises(ExportError, match=r"cannot write the export .*previous export"):
-            _build(dataclasses.replace(settings, base_url="http://other.test/"))
-    finally:
-        _make_writable(builds)
+    with _read_only(builds_dir(settings.output_dir)), \
+            pytest.raises(ExportError, match=r"cannot write the export .*previous export"):
+        _build(dataclasses.replace(settings, base_url="http://other.test/"))
     assert settings.output_dir.resolve() == tree
     assert check_export(settings.output_dir) == []
 

@@ -19,7 +19,7 @@ from feeds.app import create_app
 from feeds.config import Settings
 from feeds.export import read_manifest
 from feeds.hosting import url_paths
-from tests.conftest import ROOT, build
+from tests.conftest import ROOT, build, require
 
 SAME_HEADERS = ("content-type", "cache-control", "access-control-allow-origin", "vary")
 
@@ -27,9 +27,8 @@ SAME_HEADERS = ("content-type", "cache-control", "access-control-allow-origin", 
 def _nginx() -> str:
     found = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
-    if found is None:
-        pytest.skip("NGINX IS NOT INSTALLED: the export is not checked against a real static server "
-                    "(scripts/install-test-tools installs it with apt-get when run as root)")
+    require("nginx", found is not None, "the export is not checked against a real static server")
+    assert found is not None
     return found
 
 
