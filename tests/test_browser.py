@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,16 @@ def test_browser_copy_button_copies_the_feed_url(page: Any, site: tuple[str, Set
     page.goto(origin)
     buttons = page.locator("li.feed[data-feed='topics/ai'] button.copy")
     for n, fmt in enumerate(("atom", "rss", "json")):
+        page.evaluate("navigator.clipboard.writeText('')")
         buttons.nth(n).click()
-        assert page.evaluate("navigator.clipboard.readText()") == f"{origin}feeds/topics/ai.{fmt}"
+        # The write is asynchronous: wait for it (generously), rather than read once right away.
+        wanted, copied = f"{origin}feeds/topics/ai.{fmt}", ""
+        deadline = time.monotonic() + 10
+        while copied != wanted and time.monotonic() < deadline:
+            copied = page.evaluate("navigator.clipboard.readText()")
+            if copied != wanted:
+                page.wait_for_timeout(50)
+        assert copied == wanted
 
 
 @pytest.mark.parametrize("path", ["", "topics/ai/", "feeds/topics/ai.atom"])

@@ -33,6 +33,11 @@ secured: "LIVESECRETVALUEabcdefghijklmnop;qrstuvwx=="
 """
 
 
+# Generous: a loaded machine may take seconds. How fast changes land is measured, against a peer,
+# in benchmarks/live_bench.py.
+DEADLINE = 30.0
+
+
 def _etag(client, path: str) -> str:  # type: ignore[no-untyped-def]
     response = client.get(path, headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200, (path, response.status_code)
@@ -51,12 +56,13 @@ def test_live_new_file_reaches_its_feeds_and_unpublish_removes_it(seeds_dir: Pat
         before = _etag(client, "/feeds/topics/cybersecurity.atom")
         path = seeds_dir / "100_00000000000000c1.txt"
         path.write_text(RECORD.format(title="Live one", key="1", published="true"), encoding="utf-8")
-        wait_for(lambda: _etag(client, "/feeds/topics/cybersecurity.atom") != before, timeout=1.0)
+        wait_for(lambda: _etag(client, "/feeds/topics/cybersecurity.atom") != before, timeout=DEADLINE)
         assert "Live one" in _titles(client, "/feeds/topics/cybersecurity.atom")
         assert "Live one" in _titles(client, "/feeds/topics/live-topic.atom")
 
         path.write_text(RECORD.format(title="Live one", key="1", published="false"), encoding="utf-8")
-        wait_for(lambda: "Live one" not in _titles(client, "/feeds/topics/cybersecurity.atom"), timeout=1.0)
+        wait_for(lambda: "Live one" not in _titles(client, "/feeds/topics/cybersecurity.atom"),
+                 timeout=DEADLINE)
         assert client.get("/feeds/topics/live-topic.atom").status_code == 404
         assert {p: _etag(client, p) for p in unrelated} == unrelated
 
@@ -69,12 +75,14 @@ def test_live_burst_of_files_is_served_consistently(seeds_dir: Path, tmp_path: P
             if n % 50 == 0:
                 for feed in ("/feeds/all.atom", "/feeds/topics/live-topic.rss", "/feeds/all.json"):
                     response = client.get(feed)
-                    assert response.status_code in (200, 404), (feed, response.status_code)
+                    # all.* always exist; the new topic's feed once its first record is in.
+                    allowed = (200, 404) if "live-topic" in feed else (200,)
+                    assert response.status_code in allowed, (feed, response.status_code)
                     if response.status_code == 200 and feed.endswith(".json"):
                         json.loads(response.content)
                     elif response.status_code == 200:
                         assert not feedparser.parse(response.content).bozo
-        wait_for(lambda: client.get("/healthz").json()["published"] == 2007, timeout=30)
+        wait_for(lambda: client.get("/healthz").json()["published"] == 2007, timeout=DEADLINE * 2)
         health = client.get("/healthz").json()
         assert health["rejected"] == 0
         assert len(_titles(client, "/feeds/topics/live-topic.atom")) == 50

@@ -1,4 +1,4 @@
-"""The document endpoint: request headers it consults, and header lines prepared once."""
+"""The document endpoint as a client sees it: validators, codings, and the request headers it consults."""
 
 from __future__ import annotations
 
