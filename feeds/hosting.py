@@ -13,7 +13,7 @@ from typing import Any
 
 from feeds.catalog import FORMATS
 from feeds.config import Settings
-from feeds.http import cache_control
+from feeds.http import EXPOSED_HEADERS, cache_control
 from feeds.render import atom, html, jsonfeed, opml, rss, static
 
 __all__ = [
@@ -71,6 +71,7 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
                 f"  Content-Type: {entry['media_type']}",
                 f"  Cache-Control: {cache}",
                 f"  Access-Control-Allow-Origin: {CORS}",
+                f"  Access-Control-Expose-Headers: {EXPOSED_HEADERS}",
                 f"  Vary: {VARY}",
                 "",
             ]
@@ -89,6 +90,7 @@ def nginx_conf(settings: Settings) -> str:
     archived = document_cache_control(settings, immutable=True)
     common = (
         f'        add_header Access-Control-Allow-Origin "{CORS}" always;\n'
+        f'        add_header Access-Control-Expose-Headers "{EXPOSED_HEADERS}" always;\n'
         f'        add_header Vary "{VARY}" always;\n'
     )
     return f"""\

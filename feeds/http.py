@@ -7,6 +7,7 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 __all__ = [
+    "EXPOSED_HEADERS",
     "cache_control",
     "choose_encoding",
     "encoded_etag",
@@ -15,6 +16,12 @@ __all__ = [
     "link_header",
     "parse_limit",
 ]
+
+
+# Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted, so every
+# document exposes them, from the server and from static hosts alike:
+# https://fetch.spec.whatwg.org/#http-access-control-expose-headers
+EXPOSED_HEADERS = "ETag, Link"
 
 
 def http_date(moment: datetime) -> str:

@@ -166,6 +166,7 @@ def test_export_headers_file_gives_each_document_its_type_and_caching(archived: 
         "Content-Type": "application/atom+xml; charset=utf-8",
         "Cache-Control": "public, max-age=31536000, immutable",
         "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Link",
         "Vary": "Accept-Encoding",
     }
     # The newest archive page is not full yet (7 entries: 2 current, pages of 2): not immutable.
