@@ -11,6 +11,7 @@ import feedparser
 import pytest
 
 from feeds.store import Store
+from tests.helpers import front_matter
 from tests.live import TOKEN, serving, wait_for
 
 RECORD = """---
@@ -152,3 +153,75 @@ def test_live_accepted_record_survives_kill_9(seeds_dir: Path, tmp_path: Path) -
     finally:
         store.close()
     assert (seeds_dir / created.json()["file"]).read_bytes() == body
+
+
+def _self_link(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    return str(feedparser.parse(client.get(path).content).feed.links[0].href)
+
+
+@pytest.mark.parametrize("listen", ["uvicorn", "flags"])
+def test_live_uvicorn_server_app_and_serve_flags_use_the_settings(
+        seeds_dir: Path, tmp_path: Path, listen: str) -> None:
+    """README: `uvicorn server:app` serves with the same settings; `feeds serve --host --port
+    --base-url` override the file."""
+    base = f"http://{listen}.example/"
+    with serving(seeds_dir, tmp_path, listen=listen, base_url=base) as (client, _):
+        assert client.get("/healthz").json()["published"] == 7
+        assert _self_link(client, "/feeds/all.atom") == f"{base}feeds/all.atom"
+        assert f'href="{base}feeds/all.atom"'.encode() in client.get("/").content
+        # The seeds are watched either way.
+        (seeds_dir / "100_00000000000000c3.txt").write_text(
+            RECORD.format(title="Watched", key="w", published="true"), encoding="utf-8")
+        wait_for(lambda: "Watched" in _titles(client, "/feeds/all.atom"), timeout=DEADLINE)
+
+
+def test_live_api_token_from_the_environment_json_post_and_delete_keep_the_file(
+        seeds_dir: Path, tmp_path: Path) -> None:
+    """README: FEEDS_API_TOKEN overrides api_token; a JSON body is a record too; DELETE
+    unpublishes, and the file stays with published: false."""
+    record = {"title": "Posted as JSON", "publishedDateTime": "2024-06-21T09:30:00Z",
+              "webUrl": "https://example.com/json/1", "published": True,
+              "provider": {"name": "Example News", "domain": "example.com"},
+              "topics": ["JSON Topic"], "secured": "JSONSECRETVALUE0123456789abcdef"}
+    with serving(seeds_dir, tmp_path, token="file-token", env={"FEEDS_API_TOKEN": TOKEN}) as (client, _):
+        body = json.dumps(record).encode()
+        assert _post(client, body, token="file-token", content_type="application/json").status_code == 403
+        created = _post(client, body, content_type="application/json")
+        assert created.status_code == 201, created.text
+        record_id = created.json()["id"]
+        assert any(u.endswith("/feeds/topics/json-topic.json") for u in created.json()["feeds"])
+        items = client.get("/feeds/topics/json-topic.json").json()["items"]
+        assert [(i["title"], i["url"]) for i in items] == [("Posted as JSON", record["webUrl"])]
+        assert "Posted as JSON" in _titles(client, "/feeds/all.atom")
+        (path,) = seeds_dir.glob(f"*{record_id}.txt")
+        written = front_matter(path)
+        assert written["title"] == record["title"] and written["topics"] == record["topics"]
+
+        deleted = client.delete(f"/api/records/{record_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert deleted.status_code == 200, deleted.text
+        assert path.exists()
+        after = front_matter(path)
+        assert after["published"] is False
+        assert {k: v for k, v in after.items() if k != "published"} == \
+            {k: v for k, v in written.items() if k != "published"}
+        assert "Posted as JSON" not in _titles(client, "/feeds/all.atom")
+        assert client.get("/feeds/topics/json-topic.json").status_code == 404
+
+
+def test_live_no_watch_leaves_new_files_alone(seeds_dir: Path, tmp_path: Path) -> None:
+    """--no-watch: a file that a watching server (the peer) picks up is not ingested."""
+    (tmp_path / "still").mkdir()
+    (tmp_path / "watching").mkdir()
+    peer_seeds = tmp_path / "watching" / "seeds"
+    peer_seeds.mkdir()
+    for path in seeds_dir.iterdir():
+        (peer_seeds / path.name).write_bytes(path.read_bytes())
+    name, text = "100_00000000000000c4.txt", RECORD.format(title="Unwatched", key="u", published="true")
+    with serving(seeds_dir, tmp_path / "still", "--no-watch") as (still, _), \
+            serving(peer_seeds, tmp_path / "watching") as (watching, _):
+        etag = _etag(still, "/feeds/all.atom")
+        (seeds_dir / name).write_text(text, encoding="utf-8")
+        (peer_seeds / name).write_text(text, encoding="utf-8")
+        wait_for(lambda: "Unwatched" in _titles(watching, "/feeds/all.atom"), timeout=DEADLINE)
+        assert _etag(still, "/feeds/all.atom") == etag
+        assert still.get("/healthz").json()["published"] == 7
