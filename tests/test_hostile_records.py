@@ -307,3 +307,18 @@ def test_wellformed_check_catches_live_markup_and_broken_documents() -> None:
     assert document_problems("a.rss", rss)
     assert document_problems("a.json", b'{"items":[{"id":"1","content_html":"<iframe></iframe>"}]}')
     assert document_problems("a.html", b'<p><a href="https://x/">fine</a></p>') == []
+    page = b'<html><head><meta charset="utf-8"></head><body>%s</body></html>'
+    assert document_problems("a.html", page % b"<p>fine</p>") == []
+    for element in (b"<iframe src='https://x/'></iframe>", b"<object></object>", b"<embed>",
+                    b"<form action='https://x/'></form>", b"<meta http-equiv='refresh'>",
+                    b"<base href='https://evil.example/'>", b"<p style='position:fixed'>x</p>"):
+        assert document_problems("a.html", page % element), element
+    assert document_problems("a.html", page % b'<img src="https://x/i" style="aspect-ratio: 4 / 3">') == []
+    xhtml = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml">'
+             b'<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">t</p></div></content>'
+             b'</entry></feed>')
+    assert document_problems("a.atom", xhtml)
+    for field in (b'"home_page_url":"javascript:x"', b'"items":[{"id":"1","image":"data:x"}]',
+                  b'"authors":[{"avatar":"javascript:x"}]',
+                  b'"items":[{"id":"1","attachments":[{"url":"javascript:x"}]}]'):
+        assert document_problems("a.json", b"{" + field + b"}"), field
