@@ -28,9 +28,13 @@ DOC = ROOT / "docs" / "PROFILE.md"
 BEGIN, END = "<!-- profile:begin -->", "<!-- profile:end -->"
 
 
+_WORKER_START = "BaseProcess._bootstrap (multiprocessing/process.py)"
+
+
 @dataclass(frozen=True)
 class Profile:
-    """Samples of one command: py-spy samples only threads that are running (not idle)."""
+    """Samples of one command. py-spy samples the threads that are not idle: running, or
+    runnable and waiting for a CPU, so on a loaded machine the shares mean more than the seconds."""
 
     name: str
     wall_s: float
@@ -60,6 +64,11 @@ def parse_raw(name: str, text: str, wall_s: float, rate: int) -> Profile:
         frames = stack.split(";")
         processes = [f for f in frames if f.startswith("process ")]
         functions = [frame_name(f) for f in frames if not f.startswith("process ")]
+        if len(processes) > 1:
+            # A forked worker's stack starts with its parent's frames at the fork: they did not
+            # run in the worker, so its own work starts below the multiprocessing bootstrap.
+            starts = [i for i, f in enumerate(functions) if f.startswith(_WORKER_START)]
+            functions = functions[starts[-1] + 1:] if starts else functions
         samples += count
         if len(processes) == 1:
             main += count
@@ -84,9 +93,9 @@ def section(profile: Profile, top: int) -> str:
     """The profile's top functions by their own time, and feeds' own functions by inclusive time."""
     seconds = profile.samples / profile.rate
     lines = [f"### {profile.name}", "",
-             f"Wall {profile.wall_s:.2f} s under py-spy; {seconds:.2f} s of samples on CPU, "
-             f"{profile.main_samples / profile.rate:.2f} s of them in the main process, the rest "
-             "in its workers.", "",
+             f"Wall {profile.wall_s:.2f} s under py-spy; {seconds:.2f} s of samples of threads "
+             f"not idle (running or waiting for a CPU), {profile.main_samples / profile.rate:.2f} s "
+             "of them in the main process, the rest in its worker processes.", "",
              "| self | inclusive | function (file) |", "|---:|---:|---|"]
 
     def share(count: int) -> str:

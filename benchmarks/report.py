@@ -191,8 +191,10 @@ def table(results: dict[int, Result]) -> str:
                          f"{got['rps']:,.0f}/s, p50 {got['p50_ms']:.2f} ms, p99 {got['p99_ms']:.2f} ms"
                          + (f", server CPU {got['cpu_us']:.1f} µs/request" if "cpu_us" in got else ""))
         lines.append("| " + " | ".join(cells) + " |")
+    # Sizes are kept from separate runs, so each says when and where it was measured.
     dates = ", ".join(
-        f"{n:,}: {results[n]['date']} (load average {results[n].get('load_before', 0):.1f} before, "
+        f"{n:,}: {results[n]['date']} on {results[n].get('machine', 'a machine not recorded')} "
+        f"(load average {results[n].get('load_before', 0):.1f} before, "
         f"{results[n].get('load_after', 0):.1f} after)" for n in sizes)
     summaries = "; ".join(f"{n:,}: {results[n].get('build_cold_summary', '?')}" for n in sizes)
     lines += ["", f"Measured {dates}. Full build output: {summaries}."]
@@ -216,8 +218,6 @@ def write_doc(doc: Path, results: dict[int, Result], command: str) -> None:
     """Replace the generated block of ``doc`` (between the bench markers) with the table."""
     block = "\n".join([
         BEGIN,
-        f"Machine: {machine()}.",
-        "",
         f"Command: `{command}` (`make bench` for 10,000 records, `make bench-full` for 100,000 too, "
         "`make bench-huge` for 1,000,000, builds only).",
         "",

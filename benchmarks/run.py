@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import hugo  # noqa: E402
 from benchmarks.corpus import generate  # noqa: E402
 from benchmarks.process import rss_kb, run  # noqa: E402
-from benchmarks.report import table, write_doc  # noqa: E402
+from benchmarks.report import machine, table, write_doc  # noqa: E402
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 RESULTS = ROOT / "docs" / "benchmarks"
@@ -196,7 +196,7 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     root = Path(args.workdir).resolve()
     pristine = corpus(n, args.seed, root)
     result: dict[str, Any] = {"records": n, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                              "load_before": os.getloadavg()[0]}
+                              "load_before": os.getloadavg()[0], "machine": machine()}
 
     # Ingest: cold (empty store), then again with nothing changed.
     work = fresh(root / f"work-{n}")

@@ -100,12 +100,16 @@ def test_a_hugo_failure_is_shown_in_place_of_the_ratio() -> None:
     assert cell(ROWS[1], _result(limit_all=failed), 2.0) == "10.00 s, Hugo failed: stopped at 6001 MB"
 
 
-def test_a_profile_counts_a_function_once_per_sample_and_splits_main_from_workers() -> None:
+def test_a_profile_counts_a_function_once_per_sample_and_a_worker_only_for_its_own_frames() -> None:
     raw = ('process 1:"python -m feeds build";main (feeds/cli.py:3);walk (feeds/a.py:5);'
            "walk (feeds/a.py:7);dumps (json/__init__.py:231) 3\n"
            'process 1:"python -m feeds build";process 2:"python -m feeds build";'
-           "work (feeds/pool.py:9) 5\n")
+           "main (feeds/cli.py:3);ingest (feeds/ingest.py:9);"
+           "BaseProcess._bootstrap (multiprocessing/process.py:314);work (feeds/pool.py:9) 5\n")
     profile = parse_raw("cold", raw, wall_s=1.0, rate=100)
     assert (profile.samples, profile.main_samples) == (8, 3)
     assert profile.self_samples == {"dumps (json/__init__.py)": 3, "work (feeds/pool.py)": 5}
     assert profile.total_samples["walk (feeds/a.py)"] == 3
+    # The worker's frames inherited from its parent at the fork are not the worker's work.
+    assert profile.total_samples["ingest (feeds/ingest.py)"] == 0
+    assert profile.total_samples["main (feeds/cli.py)"] == 3
