@@ -12,7 +12,7 @@ from benchmarks.corpus import generate
 from benchmarks.hugo import content_file, site
 from benchmarks.profile import parse_raw
 from benchmarks.report import ROWS, cell
-from tests.helpers import front_matter, secret_chunks
+from tests.helpers import front_matter, leaked, secret_chunks
 
 RECORD = """---
 title: "Hospitals test AI triage"
@@ -73,7 +73,7 @@ def test_the_site_has_one_page_per_published_record_and_no_secret(tmp_path: Path
     assert made.pages == len(pages) == len(published)
     assert [p.stem for p in pages] == [p.stem for p in published]
     chunks = secret_chunks(seeds)
-    assert all(chunk not in page.read_bytes() for page in pages for chunk in chunks)
+    assert not any(leaked(page.read_bytes(), chunks) for page in pages)
     # Converted once per corpus: a second call reads the count back instead of converting again.
     (made.root / "content" / pages[0].name).unlink()
     assert site(seeds, tmp_path / "site").pages == made.pages
