@@ -324,8 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-server", action="store_true", help="builds only")
     parser.add_argument("--hugo-runs", type=int, default=3,
                         help="Hugo builds timed after its warm-up, the median kept (default 3)")
-    parser.add_argument("--hugo-max-rss-mb", type=float, default=6000,
-                        help="stop a Hugo build whose memory grows past this (default 6000)")
+    parser.add_argument("--hugo-max-rss-mb", type=float, default=8000,
+                        help="stop a Hugo build whose memory grows past this (default 8000)")
     parser.add_argument("--no-write", action="store_true", help="print; leave docs/ alone")
     args = parser.parse_args(argv)
     sizes = args.records or [10_000]
