@@ -48,8 +48,8 @@ bench-full: $(STAMP) bench-tools
 bench-huge: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 1000000 --skip-server --hugo-runs 1
 
-# py-spy profiles of a cold 10,000-record build, a no-op build and a one-record edit, into
-# docs/PROFILE.md (between its profile markers).
+# py-spy profiles of a cold 10,000-record build, a no-op build, one-record edits and the
+# Hugo-equivalent build, into docs/PROFILE.md (between its profile markers).
 profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/profile.py --records 10000

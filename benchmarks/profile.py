@@ -1,4 +1,5 @@
-"""Where a build's time goes: py-spy profiles of a cold build, a no-op build and one-record edits.
+"""Where a build's time goes: py-spy profiles of a cold build, a no-op build, one-record edits
+and the Hugo-equivalent build.
 
 ``python benchmarks/profile.py --records 10000`` (``make profile``) builds the benchmark corpus
 under py-spy (``--subprocesses``: the ingest's and the renderer's worker processes count too)
@@ -143,6 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     edit_one(seeds)
     profiles.append(record("one-record edit, steady state (the tree from two builds back recycled)",
                            build, work / "edit.txt", args.rate))
+    # The build compared with Hugo's at limit 50: RSS only, no archives, nothing compressed.
+    same = fresh(root / f"profile-{args.records}-rss")
+    rss_only = config(same / "feeds.yaml", pristine, same, formats=["rss"], archives=False,
+                      precompress=False)
+    profiles.append(record("Hugo-equivalent build (RSS only, no archives, no precompression), "
+                           "from nothing", feeds("build", "--config", str(rss_only)),
+                           same / "rss-only.txt", args.rate))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     block = "\n\n".join([
         BEGIN,
