@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.process import run  # noqa: E402
+from benchmarks.report import machine, put_block  # noqa: E402
 from benchmarks.run import (  # noqa: E402
     DOC,
     RESULTS,
@@ -39,9 +41,6 @@ from benchmarks.run import (  # noqa: E402
     corpus,
     feeds,
     fresh,
-    machine,
-    put_block,
-    run,
     started,
     stop,
     wrk,
@@ -197,7 +196,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     seeds = work / "seeds"
     shutil.copytree(pristine, seeds, ignore=shutil.ignore_patterns(".complete"))
     cfg = config(work / "feeds.yaml", seeds, work)
-    run(feeds("build", "--config", str(cfg)))
+    run(feeds("build", "--config", str(cfg)), cwd=ROOT)
     result: dict[str, Any] = {"records": args.records, "load_before": os.getloadavg()[0],
                               "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                               "seconds": args.duration}
@@ -254,7 +253,7 @@ def write_doc(result: dict[str, Any], command: str) -> None:
         f"{result['load_after']:.1f} after).",
         END,
     ])
-    put_block(block, BEGIN, END)
+    put_block(DOC, block, BEGIN, END)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

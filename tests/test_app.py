@@ -259,3 +259,13 @@ def test_app_fragments_rendered_from_an_older_snapshot_are_not_kept(client: Test
     assert publisher.writer.fragments([record_id], "atom", key) == {record_id: b"<entry>current</entry>"}
     publisher.keep_fragments(head + 1, "atom", key, {record_id: b"<entry>fresh</entry>"})
     assert publisher.writer.fragments([record_id], "atom", key) == {record_id: b"<entry>fresh</entry>"}
+
+
+def test_app_feed_urls_name_only_the_formats_the_site_publishes(settings: Settings) -> None:
+    with TestClient(create_app(dataclasses.replace(settings, formats=("rss", "json")))) as client:
+        publisher = _publisher(client)
+        record_id = sorted(publisher.store.published_ids())[0]
+        urls = publisher.feed_urls(record_id)
+        assert urls and {url.rsplit(".", 1)[1] for url in urls} == {"rss", "json"}
+        for url in urls:
+            assert client.get(url.removeprefix(settings.base_url.rstrip("/"))).status_code == 200, url
