@@ -26,7 +26,7 @@ __all__ = [
 
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
 # Files shipped in feeds/static/, served and exported like any other document.
-STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
+STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "feed.css", "favicon.svg")
 
 _FEED_DOCUMENT = re.compile(
     r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"

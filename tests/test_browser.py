@@ -74,21 +74,46 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settin
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except sync_api.Error as exc:
-            pytest.skip(f"LOUD SKIP: {CHROMIUM} cannot be started ({exc}); "
-                        "the pages are NOT tested in a browser")
-        try:
-            yield launched
-        finally:
-            launched.close()
+def playwright() -> Iterator[Any]:
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+def _launch(playwright: Any, extra_args: list[str]) -> Iterator[Any]:
+    try:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=CHROMIUM_ARGS + extra_args)
+    except sync_api.Error as exc:
+        pytest.skip(f"LOUD SKIP: {CHROMIUM} cannot be started ({exc}); "
+                    "the pages are NOT tested in a browser")
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    yield from _launch(playwright, [])
+
+
+@pytest.fixture(scope="module")
+def browser_without_xslt(playwright: Any) -> Iterator[Any]:
+    """Chromium as it is once XSLT is gone: https://developer.chrome.com/docs/web-platform/deprecating-xslt"""
+    yield from _launch(playwright, ["--disable-features=XSLT"])
 
 
 @pytest.fixture
 def page(browser: Any, site: tuple[str, Settings]) -> Iterator[Any]:
+    yield from _tab(browser, site)
+
+
+@pytest.fixture
+def page_without_xslt(browser_without_xslt: Any, site: tuple[str, Settings]) -> Iterator[Any]:
+    yield from _tab(browser_without_xslt, site)
+
+
+def _tab(browser: Any, site: tuple[str, Settings]) -> Iterator[Any]:
     """A fresh tab; fails the test if the page logged any console error or threw."""
     origin, _ = site
     context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -122,9 +147,9 @@ def _feeds(settings: Settings) -> list[Any]:
         store.close()
 
 
-def _screenshot(tab: Any, name: str) -> None:
+def _screenshot(tab: Any, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    tab.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 def test_browser_index_lists_every_feed(page: Any, site: tuple[str, Settings]) -> None:
@@ -208,3 +233,42 @@ def test_browser_feed_url_renders_as_a_styled_page(page: Any, site: tuple[str, S
         # Chromium 138+ overlays a notice that XSLT is deprecated; it is the browser's, not ours.
         page.evaluate("document.querySelector('xslt-warning-banner')?.remove()")
         _screenshot(page, "styled-feed.png")
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_browser_without_xslt_shows_a_feed_url_as_a_readable_page(
+        page_without_xslt: Any, site: tuple[str, Settings], fmt: str) -> None:
+    origin, settings = site
+    url = f"{origin}feeds/topics/ai-in-healthcare.{fmt}"
+    response = page_without_xslt.goto(url)
+    assert response.headers["content-type"].startswith("application/xml")
+    # No transformation: the document is the feed itself, styled by feed.css.
+    shown = page_without_xslt.evaluate("""content => {
+        const visible = e => e.getBoundingClientRect().height > 0;
+        const byName = n => [...document.getElementsByTagNameNS('*', n)];
+        const text = e => e.textContent.trim();
+        const feed = document.documentElement.localName === 'feed'
+            ? document.documentElement : document.getElementsByTagName('channel')[0];
+        const self = [...feed.children].find(e => e.localName === 'link' && e.getAttribute('rel') === 'self');
+        const entries = byName(document.documentElement.localName === 'feed' ? 'entry' : 'item');
+        const title = [...feed.children].find(e => e.localName === 'title');
+        const titleOf = e => text([...e.children].find(c => c.localName === 'title'));
+        return {
+            title: text(title), titleSize: getComputedStyle(title).fontSize,
+            note: getComputedStyle(self, '::before').content,
+            url: getComputedStyle(self, '::after').content, noteVisible: visible(self),
+            entries: entries.filter(visible).map(titleOf),
+            hidden: byName(content).filter(visible).length,
+        };
+    }""", "content" if fmt == "atom" else "encoded")
+    assert shown["title"] == f"{settings.site_title}: AI in Healthcare"
+    assert shown["titleSize"] == "32px"
+    assert "copy the URL into your reader" in shown["note"] and shown["noteVisible"]
+    assert shown["url"] == f'"{url}"'
+    (feed,) = [f for f in _feeds(settings) if f.path == "topics/ai-in-healthcare"]
+    assert len(shown["entries"]) == feed.count
+    assert "Health systems weigh the ethics of ambient AI scribes" in shown["entries"]
+    assert shown["hidden"] == 0  # entries' HTML content is not shown as markup
+    if fmt == "atom":
+        # Playwright cannot measure a whole XML document (it waits for a body): the first screen.
+        _screenshot(page_without_xslt, "feed-without-xslt.png", full_page=False)

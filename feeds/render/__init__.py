@@ -32,14 +32,17 @@ from feeds.store import ALL_FEED, FeedRow, Store
 __all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
 KEEP_FRAGMENT_BYTES = 64 * 1024 * 1024
 
-# Formats a browser may open directly: they reference the feed stylesheet for a readable view.
+# Formats a browser may open directly: they reference the feed stylesheets for a readable view.
 STYLED_FORMATS = ("atom", "rss")
+# Browsers with XSLT apply the first (a page with links and images) and ignore the second;
+# those without XSLT ignore the first and style the feed's own elements with the second.
+FEED_STYLESHEETS = (("text/xsl", "feed.xsl"), ("text/css", "feed.css"))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -292,9 +295,10 @@ class Renderer:
             next_archive_url=url(feed_document_path(feed.path, fmt, next_number))
             if next_number else None,
             is_archive=number is not None,
-            # Relative, so the stylesheet is always same-origin with the feed (browsers refuse
+            # Relative, so the stylesheets are always same-origin with the feed (browsers refuse
             # a cross-origin XSLT) wherever the files are served from, whatever base_url says.
-            stylesheet_url=relative_root(self_path) + "feed.xsl" if fmt in STYLED_FORMATS else None,
+            stylesheets=tuple((kind, relative_root(self_path) + name)
+                              for kind, name in FEED_STYLESHEETS) if fmt in STYLED_FORMATS else (),
         )
 
     def page_url(self, feed_path: str) -> str:

@@ -68,4 +68,4 @@ def _entry(fe: FeedEntry, record: Record, id_prefix: str) -> None:
 def document(head: FeedHead, entries: list[bytes]) -> bytes:
     """A complete Atom document from its head and pre-rendered entries, newest first."""
     xml: bytes = _generator(head).atom_str(pretty=False, xml_declaration=True, encoding="UTF-8")
-    return assemble(xml, b"</feed>", entries, head.stylesheet_url)
+    return assemble(xml, b"</feed>", entries, head.stylesheets)

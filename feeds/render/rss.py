@@ -78,4 +78,4 @@ def _item(fe: FeedEntry, record: Record, id_prefix: str) -> None:
 def document(head: FeedHead, entries: list[bytes]) -> bytes:
     """A complete RSS document from its channel head and pre-rendered items, newest first."""
     xml: bytes = _generator(head).rss_str(pretty=False, xml_declaration=True, encoding="UTF-8")
-    return assemble(xml, b"</channel>", entries, head.stylesheet_url)
+    return assemble(xml, b"</channel>", entries, head.stylesheets)
