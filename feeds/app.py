@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -23,7 +26,7 @@ from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validato
 from feeds.catalog import FORMATS, feed_document_path
 from feeds.config import Settings
 from feeds.events import Broadcaster
-from feeds.ingest import IngestReport, ingest
+from feeds.ingest import IngestReport, ingest, release
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
@@ -54,9 +57,14 @@ class Publisher:
     events: Broadcaster = field(default_factory=Broadcaster)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     renderer: Renderer = field(init=False)
+    # When the next scheduled record falls due, as of the last ingest; the timer waits for it,
+    # and for ``rescheduled``, set by every ingest since the timer last looked.
+    next_due: datetime | None = field(init=False)
+    rescheduled: anyio.Event | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.renderer = self.new_renderer()
+        self.next_due = self.writer.next_due()
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
@@ -82,15 +90,37 @@ class Publisher:
 
     def _write(self) -> IngestReport:
         with self.write_lock:
-            return ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes)
+            report = ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes,
+                            schedule_tolerance=self.settings.schedule_tolerance)
+            self.next_due = self.writer.next_due()
+            return report
+
+    def _release(self) -> IngestReport:
+        with self.write_lock:
+            report = release(self.writer, datetime.now(UTC))
+            self.next_due = self.writer.next_due()
+            return report
+
+    async def release_now(self) -> IngestReport:
+        """Publish the scheduled records now due, in a worker thread, and switch to them."""
+        return self._switch(await anyio.to_thread.run_sync(self._release))
+
+    def wake(self) -> None:
+        """Have the timer look again at when the next scheduled record is due."""
+        if self.rescheduled is not None:
+            self.rescheduled.set()
 
     def _switch(self, report: IngestReport) -> IngestReport:
+        self.wake()
         for error in report.errors:
             log.warning("rejected %s", error)
         if report.changed_feeds or report.removed:
             self.store.pin()
             self.renderer = self.new_renderer()
             self.events.publish("feeds", {"changed": sorted(report.changed_feeds)})
+        elif report.ingested:
+            # Records that joined no feed (scheduled, or unpublished): /healthz counts them.
+            self.store.pin()
         self.announce(report.changed_feeds)
         return report
 
@@ -163,6 +193,20 @@ class Publisher:
         return item
 
 
+async def release_when_due(publisher: Publisher, stop: anyio.Event) -> None:
+    """Publish each scheduled record at its date, with no change on disk: sleep until the next
+    one is due (or until an ingest changes which one that is), then release what is due."""
+    while not stop.is_set():
+        woken = publisher.rescheduled = anyio.Event()
+        due = publisher.next_due
+        delay = math.inf if due is None else max(0.0, due.timestamp() - time.time())
+        with anyio.move_on_after(delay):
+            await woken.wait()
+        if not woken.is_set():
+            report = await publisher.release_now()
+            log.info("release: scheduled records joined %d feeds", len(report.changed_feeds))
+
+
 def _key(path: str, limit: int | None) -> str:
     return path if limit is None else f"{path}?limit={limit}"
 
@@ -186,10 +230,12 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
                 stop = anyio.Event()
                 if settings.watch:
                     tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
+                tasks.start_soon(release_when_due, publisher, stop)
                 try:
                     yield
                 finally:
-                    stop.set()  # the watcher ends, after any ingest it is running
+                    stop.set()  # the watcher and the timer end, after any ingest they run
+                    publisher.wake()
         finally:
             publisher.close()
 

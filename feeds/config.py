@@ -61,6 +61,9 @@ class Settings:
     precompress: bool = True
     # Processes that parse records and render entries; 0 means one per CPU.
     workers: int = 0
+    # A record dated at most this many seconds ahead is published at once (the writer's clock
+    # may run a little fast); one dated further ahead is scheduled: held until its date.
+    schedule_tolerance: int = 10
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -82,6 +85,9 @@ class Settings:
                               f"repeats, got {list(self.formats)!r}")
         if self.workers < 0:
             raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")
+        if self.schedule_tolerance < 0:
+            raise ConfigError(f"schedule_tolerance: expected 0 seconds or more, "
+                              f"got {self.schedule_tolerance}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""

@@ -122,16 +122,19 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     del archive_responses["400"]
     site = _document_responses([_bare(html_format.MEDIA_TYPE)], settings, feed=False)
     asset = _path_parameter("asset", {"type": "string", "enum": list(STATIC_DOCUMENTS)},
-                            "Style sheet, script, feed stylesheet (XSLT) or icon.")
+                            "Style sheet, script, feed stylesheets (XSLT; CSS without XSLT) or icon.")
     assets = _document_responses(sorted({_bare(static.media_type(name)) for name in STATIC_DOCUMENTS}),
                                  settings, feed=False)
     outline = _document_responses([_bare(opml_format.MEDIA_TYPE)], settings, feed=False)
     health = {
         "200": {"description": "The store answers.", "content": {JSON: {"schema": {
-            "type": "object", "required": ["status", "feeds", "records", "published", "rejected"],
+            "type": "object",
+            "required": ["status", "feeds", "records", "published", "scheduled", "rejected"],
             "properties": {
                 "status": {"const": "ok"}, "feeds": {"type": "integer"},
                 "records": {"type": "integer"}, "published": {"type": "integer"},
+                "scheduled": {"type": "integer", "description": "Published records dated ahead, "
+                              "held back until their date."},
                 "rejected": {"type": "integer"},
             }}}}},
         "503": {"description": "The store cannot be read.", "content": {JSON: {"schema": {

@@ -19,9 +19,9 @@ from feeds.errors import StoreError
 from feeds.model import Record
 from feeds.slugs import unique_slug
 
-__all__ = ["FeedRow", "FileState", "Store", "StoredRecord"]
+__all__ = ["SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,11 +31,14 @@ CREATE TABLE files (
     -- A rejection that may resolve without the file changing (a duplicate, a future date).
     retry INTEGER NOT NULL DEFAULT 0
 );
+-- published: 0 no, 1 yes, 2 (SCHEDULED) yes but dated ahead: kept out of the memberships,
+-- so out of every public document, until release_due() finds its date has come.
 CREATE TABLE records (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL, url TEXT NOT NULL,
     published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX records_by_url ON records (url);
+CREATE INDEX records_scheduled ON records (published_at) WHERE published = 2;
 -- One row per topic, provider and the site-wide feed; slugs are assigned once and kept.
 CREATE TABLE groups (
     path TEXT PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
@@ -56,6 +59,8 @@ CREATE TABLE fragments (
 """
 
 ALL_FEED = "all"
+# The ``published`` value of a record held back until its date: see the schema.
+SCHEDULED = 2
 
 
 @dataclass(frozen=True)
@@ -265,29 +270,62 @@ class Store:
         ).fetchone()
         return self.reject_file(path, FileState(*row), error, retry=True)
 
-    def put_record(self, path: str, state: FileState, record: StoredRecord) -> set[str]:
-        """Store ``record`` as the content of ``path``; returns the feeds that changed."""
+    def put_record(self, path: str, state: FileState, record: StoredRecord,
+                   scheduled: bool = False) -> set[str]:
+        """Store ``record`` as the content of ``path``; returns the feeds that changed.
+
+        A ``scheduled`` record is kept, but joins no feed until ``release_due`` reaches its date.
+        """
         changed = self.remove_file(path)
         self.db.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL, 0)",
             (path, state.size, state.mtime_ns, state.digest, record.id),
         )
-        at = record.published_at
+        held = record.published and scheduled
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (record.id, path, state.digest, record.web_url, int(record.published), at,
-             record.data),
+            (record.id, path, state.digest, record.web_url,
+             SCHEDULED if held else int(record.published), record.published_at, record.data),
         )
-        if record.published:
-            feeds = [ALL_FEED, self._group("providers", record.provider_domain,
-                                           record.provider_name)]
-            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
-            self.db.executemany(
-                "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record.id) for f in feeds]
-            )
-            changed.update(feeds)
+        if record.published and not held:
+            changed |= self._join_feeds(record.id, record.published_at, record.provider_domain,
+                                        record.provider_name, record.topics)
         self._bump(changed)
         return changed
+
+    def _join_feeds(self, record_id: str, at: int, provider_domain: str, provider_name: str,
+                    topics: Iterable[str]) -> set[str]:
+        """Add a published record to its feeds: everything, its provider's, its topics'."""
+        feeds = [ALL_FEED, self._group("providers", provider_domain, provider_name)]
+        feeds += [self._group("topics", topic.casefold(), topic) for topic in topics]
+        self.db.executemany(
+            "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record_id) for f in feeds]
+        )
+        return set(feeds)
+
+    def release_due(self, now: int) -> set[str]:
+        """Publish the scheduled records dated ``now`` (epoch seconds) or earlier; returns the
+        feeds that changed."""
+        due = self.db.execute(
+            "SELECT id, published_at, data FROM records WHERE published = ? AND published_at <= ?",
+            (SCHEDULED, now),
+        ).fetchall()
+        changed: set[str] = set()
+        for record_id, at, data in due:
+            # The stored JSON is Record.to_dict(): provider is [name, domain].
+            fields = json.loads(data)
+            name, domain = fields["provider"]
+            changed |= self._join_feeds(record_id, at, domain, name, fields["topics"])
+            self.db.execute("UPDATE records SET published = 1 WHERE id = ?", (record_id,))
+        self._bump(changed)
+        return changed
+
+    def next_due(self) -> datetime | None:
+        """When the earliest scheduled record falls due, if any is waiting."""
+        row = self.db.execute(
+            "SELECT min(published_at) FROM records WHERE published = ?", (SCHEDULED,)
+        ).fetchone()
+        return _moment(row[0])
 
     def _remove_record(self, record_id: str, path: str) -> set[str]:
         owner = self.record_path(record_id)
@@ -466,6 +504,8 @@ class Store:
         return {
             "records": one("SELECT count(*) FROM records").fetchone()[0],
             "published": one("SELECT count(*) FROM records WHERE published=1").fetchone()[0],
+            "scheduled": one("SELECT count(*) FROM records WHERE published=?",
+                             (SCHEDULED,)).fetchone()[0],
             "rejected": one("SELECT count(*) FROM files WHERE error IS NOT NULL").fetchone()[0],
         }
 
