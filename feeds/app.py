@@ -26,6 +26,7 @@ from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validato
 from feeds.catalog import FORMATS, feed_document_path
 from feeds.config import Settings
 from feeds.events import Broadcaster
+from feeds.filters import FeedQuery
 from feeds.ingest import IngestReport, ingest, release
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
@@ -162,32 +163,34 @@ class Publisher:
         """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
         self.notifier.submit(notifications(self.settings, feeds))
 
-    def validators_of(self, path: str, limit: int | None) -> Validators | None:
+    def validators_of(self, path: str, query: FeedQuery | None) -> Validators | None:
         """The validators of a document, from the index when its version is current (no render)."""
         version = self.renderer.version(path)
         if version is None:
             return None
-        key = _key(path, limit)
+        key = _key(path, query)
         found = self.validators.get(key, version)
         if found is not None:
             return found
-        item = self._render(path, limit, version)
+        item = self._render(path, query, version)
         return None if item is None else item.validators
 
-    def body(self, path: str, limit: int | None, validators: Validators, coding: str) -> bytes:
+    def body(self, path: str, query: FeedQuery | None, validators: Validators,
+             coding: str) -> bytes:
         """The bytes of a document in ``coding``, rendering it again if its body was evicted."""
-        item = self.cache.get(_key(path, limit), validators.version)
+        item = self.cache.get(_key(path, query), validators.version)
         if item is None:
-            item = self._render(path, limit, validators.version)
+            item = self._render(path, query, validators.version)
             assert item is not None, path  # the version was current a moment ago
         return item.body(coding)
 
-    def _render(self, path: str, limit: int | None, version: str) -> Representations | None:
-        document = self.renderer.render(path, limit)
+    def _render(self, path: str, query: FeedQuery | None,
+                version: str) -> Representations | None:
+        document = self.renderer.render(path, query)
         if document is None:
             return None
         item = Representations.of(document, version, self.settings.brotli_quality)
-        key = _key(path, limit)
+        key = _key(path, query)
         self.cache.put(key, item)
         self.validators.put(key, item.validators)
         return item
@@ -207,8 +210,9 @@ async def release_when_due(publisher: Publisher, stop: anyio.Event) -> None:
             log.info("release: scheduled records joined %d feeds", len(report.changed_feeds))
 
 
-def _key(path: str, limit: int | None) -> str:
-    return path if limit is None else f"{path}?limit={limit}"
+def _key(path: str, query: FeedQuery | None) -> str:
+    # Canonical, so ?q=AI&limit=5 and ?limit=5&q=ai share one cached variant.
+    return path if query is None else f"{path}?{query.query_string()}"
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,

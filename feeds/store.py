@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import StoreError
+from feeds.filters import FeedQuery, words_of
 from feeds.model import Record
 from feeds.slugs import unique_slug
 
@@ -33,9 +34,12 @@ CREATE TABLE files (
 );
 -- published: 0 no, 1 yes, 2 (SCHEDULED) yes but dated ahead: kept out of the memberships,
 -- so out of every public document, until release_due() finds its date has come.
+-- quality, heat and words (" word word ", filters.words_of title and excerpt) serve ?min_quality,
+-- ?min_heat and ?q; they come before data, so a filter reads no overflow pages of the JSON.
 CREATE TABLE records (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL, url TEXT NOT NULL,
-    published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
+    published INTEGER NOT NULL, published_at INTEGER NOT NULL,
+    quality INTEGER, heat INTEGER, words TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX records_by_url ON records (url);
 CREATE INDEX records_scheduled ON records (published_at) WHERE published = 2;
@@ -85,10 +89,14 @@ class StoredRecord:
     provider_domain: str
     provider_name: str
     topics: tuple[str, ...]
+    quality: int | None
+    heat: int | None
+    words: str
     data: str
 
     @classmethod
     def of(cls, record: Record) -> StoredRecord:
+        words = words_of(f"{record.title}\n{record.excerpt or ''}")
         return cls(
             id=record.id,
             web_url=record.web_url,
@@ -97,6 +105,10 @@ class StoredRecord:
             provider_domain=record.provider.domain,
             provider_name=record.provider.name,
             topics=record.topics,
+            quality=record.quality,
+            heat=record.heat,
+            # Spaces on both sides of every word: a whole word is one substring test.
+            words=f" {' '.join(words)} ",
             data=json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
         )
 
@@ -283,9 +295,10 @@ class Store:
         )
         held = record.published and scheduled
         self.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record.id, path, state.digest, record.web_url,
-             SCHEDULED if held else int(record.published), record.published_at, record.data),
+             SCHEDULED if held else int(record.published), record.published_at,
+             record.quality, record.heat, record.words, record.data),
         )
         if record.published and not held:
             changed |= self._join_feeds(record.id, record.published_at, record.provider_domain,
@@ -404,6 +417,31 @@ class Store:
             (feed, limit, offset),
         )
         return [r[0] for r in rows]
+
+    def matching_entries(self, feed: str, query: FeedQuery, limit: int,
+                         scan: int) -> list[tuple[str, int]]:
+        """(record id, published_at epoch) of the newest ``limit`` entries of ``feed`` that pass
+        ``query``'s filters, newest first, looking at no more than its newest ``scan`` entries."""
+        conditions: list[str] = []
+        values: list[int | str] = []
+        if query.min_quality is not None:
+            conditions.append("r.quality >= ?")
+            values.append(query.min_quality)
+        if query.min_heat is not None:
+            conditions.append("r.heat >= ?")
+            values.append(query.min_heat)
+        for word in query.words:
+            conditions.append("instr(r.words, ?) > 0")
+            values.append(f" {word} ")
+        rows = self.db.execute(
+            "SELECT m.record_id, m.published_at FROM (SELECT record_id, published_at "
+            "FROM memberships WHERE feed = ? ORDER BY published_at DESC, record_id DESC LIMIT ?) m "
+            "JOIN records r ON r.id = m.record_id "
+            f"WHERE {' AND '.join(conditions) or '1'} "
+            "ORDER BY m.published_at DESC, m.record_id DESC LIMIT ?",
+            (feed, scan, *values, limit),
+        )
+        return rows.fetchall()
 
     def feed_entries(self, feed: str) -> list[tuple[str, int]]:
         """Every (record id, published_at epoch) of ``feed``, oldest first (ties by id).
