@@ -34,15 +34,18 @@ CREATE TABLE files (
 );
 -- published: 0 no, 1 yes, 2 (SCHEDULED) yes but dated ahead: kept out of the memberships,
 -- so out of every public document, until release_due() finds its date has come.
--- quality, heat and words (" word word ", filters.words_of title and excerpt) serve ?min_quality,
--- ?min_heat and ?q; they come before data, so a filter reads no overflow pages of the JSON.
 CREATE TABLE records (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL, url TEXT NOT NULL,
-    published INTEGER NOT NULL, published_at INTEGER NOT NULL,
-    quality INTEGER, heat INTEGER, words TEXT NOT NULL, data TEXT NOT NULL
+    published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX records_by_url ON records (url);
 CREATE INDEX records_scheduled ON records (published_at) WHERE published = 2;
+-- What ?min_quality, ?min_heat and ?q test, apart from the records' kilobytes of JSON: a filter
+-- walking thousands of entries reads small rows packed many to a page. words is " word word "
+-- (filters.words_of of title and excerpt).
+CREATE TABLE filters (
+    record_id TEXT PRIMARY KEY, quality INTEGER, heat INTEGER, words TEXT NOT NULL
+) WITHOUT ROWID;
 -- One row per topic, provider and the site-wide feed; slugs are assigned once and kept.
 CREATE TABLE groups (
     path TEXT PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
@@ -295,11 +298,12 @@ class Store:
         )
         held = record.published and scheduled
         self.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (record.id, path, state.digest, record.web_url,
-             SCHEDULED if held else int(record.published), record.published_at,
-             record.quality, record.heat, record.words, record.data),
+             SCHEDULED if held else int(record.published), record.published_at, record.data),
         )
+        self.db.execute("INSERT INTO filters VALUES (?, ?, ?, ?)",
+                        (record.id, record.quality, record.heat, record.words))
         if record.published and not held:
             changed |= self._join_feeds(record.id, record.published_at, record.provider_domain,
                                         record.provider_name, record.topics)
@@ -348,6 +352,7 @@ class Store:
             "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
         self.db.execute("DELETE FROM memberships WHERE record_id=?", (record_id,))
         self.db.execute("DELETE FROM records WHERE id=?", (record_id,))
+        self.db.execute("DELETE FROM filters WHERE record_id=?", (record_id,))
         self.db.execute("DELETE FROM fragments WHERE record_id=?", (record_id,))
         self._bump(feeds)
         return feeds
@@ -433,13 +438,18 @@ class Store:
         for word in query.words:
             conditions.append("instr(r.words, ?) > 0")
             values.append(f" {word} ")
+        # The oldest date among the newest ``scan`` entries bounds the walk; the walk itself goes
+        # down the memberships index newest first and stops at ``limit`` matches.
+        cutoff = self.db.execute(
+            "SELECT published_at FROM memberships WHERE feed = ? "
+            "ORDER BY published_at DESC, record_id DESC LIMIT 1 OFFSET ?", (feed, scan - 1)
+        ).fetchone()
         rows = self.db.execute(
-            "SELECT m.record_id, m.published_at FROM (SELECT record_id, published_at "
-            "FROM memberships WHERE feed = ? ORDER BY published_at DESC, record_id DESC LIMIT ?) m "
-            "JOIN records r ON r.id = m.record_id "
-            f"WHERE {' AND '.join(conditions) or '1'} "
+            "SELECT m.record_id, m.published_at FROM memberships m "
+            "CROSS JOIN filters r ON r.record_id = m.record_id "
+            f"WHERE m.feed = ? AND m.published_at >= ? AND {' AND '.join(conditions) or '1'} "
             "ORDER BY m.published_at DESC, m.record_id DESC LIMIT ?",
-            (feed, scan, *values, limit),
+            (feed, cutoff[0] if cutoff else 0, *values, limit),
         )
         return rows.fetchall()
 
