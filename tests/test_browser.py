@@ -6,6 +6,7 @@ stand-in, so the browser never leaves the machine. Screenshots land in test-arti
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -272,3 +273,16 @@ def test_browser_without_xslt_shows_a_feed_url_as_a_readable_page(
     if fmt == "atom":
         # Playwright cannot measure a whole XML document (it waits for a body): the first screen.
         _screenshot(page_without_xslt, "feed-without-xslt.png", full_page=False)
+
+
+def test_browser_feed_page_form_opens_a_filtered_feed(page: Any, site: tuple[str, Settings]) -> None:
+    origin, _ = site
+    page.goto(f"{origin}all/")
+    page.locator(".narrow input[name=min_quality]").fill("75")
+    page.locator(".narrow input[name=q]").fill("AI")
+    with page.expect_navigation():
+        page.locator(".narrow button", has_text="JSON").click()
+    assert page.url == f"{origin}feeds/all.json?min_quality=75&min_heat=&q=AI"
+    feed = json.loads(page.locator("body").inner_text())
+    assert feed["title"] == "Feeds: all articles (quality ≥ 75, with “ai”)"
+    assert feed["items"] and feed["feed_url"] == f"{origin}feeds/all.json?min_quality=75&q=ai"
