@@ -260,6 +260,8 @@ def test_browser_without_xslt_shows_a_feed_url_as_a_readable_page(
             url: getComputedStyle(self, '::after').content, noteVisible: visible(self),
             entries: entries.filter(visible).map(titleOf),
             hidden: byName(content).filter(visible).length,
+            tops: [title, [...feed.children].find(e => ['subtitle', 'description'].includes(e.localName)),
+                   self, entries[0]].map(e => e.getBoundingClientRect().top),
         };
     }""", "content" if fmt == "atom" else "encoded")
     assert shown["title"] == f"{settings.site_title}: AI in Healthcare"
@@ -270,6 +272,8 @@ def test_browser_without_xslt_shows_a_feed_url_as_a_readable_page(
     assert len(shown["entries"]) == feed.count
     assert "Health systems weigh the ethics of ambient AI scribes" in shown["entries"]
     assert shown["hidden"] == 0  # entries' HTML content is not shown as markup
+    # Title, description, the note, then the entries, whatever the order of the elements.
+    assert shown["tops"] == sorted(shown["tops"]) and len(set(shown["tops"])) == 4
     if fmt == "atom":
         # Playwright cannot measure a whole XML document (it waits for a body): the first screen.
         _screenshot(page_without_xslt, "feed-without-xslt.png", full_page=False)
