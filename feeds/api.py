@@ -24,6 +24,7 @@ from starlette.routing import Route
 from feeds.errors import RecordError
 from feeds.ingest import IngestReport, parse_record
 from feeds.parse import load_front_matter
+from feeds.store import HELD_PREFIX, is_held
 
 __all__ = ["ApiHost", "api_routes", "authorize", "to_record_file"]
 
@@ -37,12 +38,20 @@ class ApiHost(Protocol):
     def seeds_dir(self) -> Path: ...
 
     @property
+    def holds_records(self) -> bool:
+        """True on a node that ingests no seeds: records are written straight into the store."""
+
+    @property
     def max_bytes(self) -> int: ...
 
     @property
     def token(self) -> str: ...
 
     def ingest_now(self) -> Awaitable[IngestReport]: ...
+
+    def store_record(self, name: str, data: bytes) -> Awaitable[IngestReport]: ...
+
+    def unpublish_held(self, record_id: str) -> Awaitable[IngestReport]: ...
 
     def record_file(self, record_id: str) -> str | None: ...
 
@@ -95,6 +104,11 @@ def _record_id(body: bytes, data: bytes, content_type: str, max_bytes: int) -> s
     if not isinstance(source, str) or not source.strip():
         raise RecordError("request body", "webUrl", "required; expected an absolute http(s) URL")
     return hashlib.sha256(source.strip().encode()).hexdigest()[:16]
+
+
+def _file_name(path: str) -> str:
+    """The record file name of a stored path: a held record's is kept under HELD_PREFIX."""
+    return path.removeprefix(HELD_PREFIX)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -152,18 +166,26 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
             content_type = request.headers.get("content-type", "text/plain")
             data = to_record_file(body, content_type)
             record_id = _record_id(body, data, content_type, api.max_bytes)
-            name = api.record_file(record_id) or f"{record_id}.txt"
+            stored_as = api.record_file(record_id)
+            name = _file_name(stored_as) if stored_as else f"{record_id}.txt"
             record = parse_record(name, data, api.max_bytes)
+            if api.holds_records and stored_as and not is_held(stored_as):
+                raise _Problem(409, {"error": f"record {record_id} is kept in the seeds file "
+                                     f"{stored_as} of an ingesting node: change it there"})
         except _Problem as problem:
             return JSONResponse(problem.body, status_code=problem.status)
         except RecordError as error:
             return JSONResponse({"error": error.reason, "field": error.field}, status_code=400)
-        target = api.seeds_dir / name
-        created = not target.exists()
-        if created or target.read_bytes() != data:
-            write_atomically(target, data)
-        report = await api.ingest_now()
-        rejected = [e for e in report.errors if e.path == name]
+        if api.holds_records:
+            created = stored_as is None
+            report = await api.store_record(name, data)
+        else:
+            target = api.seeds_dir / name
+            created = not target.exists()
+            if created or target.read_bytes() != data:
+                write_atomically(target, data)
+            report = await api.ingest_now()
+        rejected = [e for e in report.errors if _file_name(e.path) == name]
         if rejected:
             return JSONResponse({"error": rejected[0].reason, "field": rejected[0].field},
                                 status_code=409)
@@ -181,6 +203,12 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
         name = api.record_file(record_id) if _ID.match(record_id) else None
         if name is None:
             return JSONResponse({"error": f"no record {record_id}"}, status_code=404)
+        if is_held(name):
+            await api.unpublish_held(record_id)
+            return JSONResponse({"id": record_id, "file": _file_name(name), "published": False})
+        if api.holds_records:
+            return JSONResponse({"error": f"record {record_id} is kept in the seeds file {name} of "
+                                 f"an ingesting node: unpublish it there"}, status_code=409)
         target = api.seeds_dir / name
         text = target.read_text(encoding="utf-8")
         updated, count = re.subn(r"(?m)^published:\s*true\s*$", "published: false", text)

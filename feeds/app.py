@@ -22,12 +22,13 @@ from feeds.api import api_routes
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
 from feeds.catalog import FORMATS, feed_document_path
 from feeds.config import Settings
+from feeds.errors import StoreError
 from feeds.events import Broadcaster
-from feeds.ingest import IngestReport, ingest
+from feeds.ingest import IngestReport, ingest, ingest_held, unpublish_held
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
-from feeds.store import Store
+from feeds.store import Store, open_store
 from feeds.watch import watch_seeds
 from feeds.websub import Notifier, notifications
 
@@ -62,8 +63,8 @@ class Publisher:
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
         # Small page caches: requests read a few pages each, and ingests here are incremental
         # but for the first one of a new store (about 10% slower with a small cache).
-        writer = Store.open(settings.store_path, page_cache_mb=2)
-        store = Store.open(settings.store_path, page_cache_mb=2)
+        writer = open_store(settings.store_path, page_cache_mb=2)
+        store = open_store(settings.store_path, page_cache_mb=2)
         store.pin()
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
                    ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
@@ -102,6 +103,19 @@ class Publisher:
         """Ingest in a worker thread while requests go on being served from the current snapshot."""
         return self._switch(await anyio.to_thread.run_sync(self._write))
 
+    async def store_record(self, name: str, data: bytes) -> IngestReport:
+        """Write one record straight into the store (a node that does not ingest), then switch."""
+        def write() -> IngestReport:
+            with self.write_lock:
+                return ingest_held(self.writer, name, data, self.settings.max_record_bytes)
+        return self._switch(await anyio.to_thread.run_sync(write))
+
+    async def unpublish_held(self, record_id: str) -> IngestReport:
+        def write() -> IngestReport:
+            with self.write_lock:
+                return unpublish_held(self.writer, record_id)
+        return self._switch(await anyio.to_thread.run_sync(write))
+
     def close(self) -> None:
         self.notifier.close()
         self.store.close()
@@ -112,6 +126,10 @@ class Publisher:
     @property
     def seeds_dir(self) -> Path:
         return self.settings.seeds_dir
+
+    @property
+    def holds_records(self) -> bool:
+        return not self.settings.ingest
 
     @property
     def max_bytes(self) -> int:
@@ -179,12 +197,12 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         publisher.announce(announced_first)
-        if ingest_on_start:
+        if ingest_on_start and settings.ingest:
             log.info("ingest: %s", publisher.ingest().summary())
         try:
             async with anyio.create_task_group() as tasks:
                 stop = anyio.Event()
-                if settings.watch:
+                if settings.watch and settings.ingest:
                     tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
                 try:
                     yield
@@ -206,8 +224,10 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         no_store = {"Cache-Control": "no-store"}
         try:
             counts = publisher.store.counts()
-        except sqlite3.Error as exc:
-            return JSONResponse({"status": "unavailable", "error": f"store {settings.store_path}: {exc}"},
+        except (sqlite3.Error, StoreError) as exc:
+            # A StoreError names the store already.
+            reason = str(exc) if isinstance(exc, StoreError) else f"store {publisher.store.location}: {exc}"
+            return JSONResponse({"status": "unavailable", "error": reason},
                                 status_code=503, headers=no_store)
         return JSONResponse({"status": "ok", "feeds": len(publisher.renderer.feeds), **counts},
                             headers=no_store)

@@ -1,0 +1,462 @@
+"""The PostgreSQL store: one database shared by several nodes (psycopg 3 and its pool).
+
+The tables mirror SQLite's (``sqlite.py``); text that is sorted or compared is ``COLLATE
+"C"`` (code-point order, as SQLite and Python compare), so every backend lists feeds and
+entries in the same order and renders the same bytes.
+
+Writers are serialized by a transaction-level advisory lock taken first in every writing
+transaction: concurrent ingests from several nodes then apply one after the other (each
+sees what the previous committed, so no record is lost or stored twice), group versions and
+change-log numbers grow in commit order, and a follower reading the change log never sees
+a later number commit before an earlier one.
+https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import psycopg_pool
+
+from feeds.errors import StoreError
+from feeds.model import Record
+from feeds.slugs import unique_slug
+from feeds.store import ALL_FEED, FeedRow, FileState, StoredRecord, describe_location, feed_row, moment
+
+__all__ = ["CHANNEL", "PostgresStore"]
+
+SCHEMA_VERSION = "1"
+# pg_advisory_xact_lock keys ("feeds" and "feeds schema" as numbers): one for writers, one
+# for creating the schema when several nodes open a new database at once.
+WRITE_LOCK = 0x6665656473
+SCHEMA_LOCK = 0x6665656473_01
+# The LISTEN/NOTIFY channel: a payload-free wake-up; what changed is read from ``changes``.
+CHANNEL = "feeds_changes"
+# How long a request waits for a pooled connection before the store is called unavailable.
+CONNECT_TIMEOUT = 3.0
+# Between attempts to reconnect wait_for_change's listening connection.
+RETRY_SECONDS = 0.25
+
+_C = 'TEXT COLLATE "C"'
+_SCHEMA = f"""
+CREATE TABLE meta (key {_C} PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path {_C} PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
+    digest TEXT NOT NULL, record_id {_C}, error TEXT,
+    retry BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX files_by_record ON files (record_id);
+CREATE TABLE records (
+    id {_C} PRIMARY KEY, path {_C} NOT NULL, digest TEXT NOT NULL, url {_C} NOT NULL,
+    published BOOLEAN NOT NULL, published_at BIGINT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX records_by_url ON records (url);
+CREATE TABLE groups (
+    path {_C} PRIMARY KEY, kind {_C} NOT NULL, key {_C} NOT NULL, name TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0, UNIQUE (kind, key)
+);
+CREATE TABLE memberships (
+    feed {_C} NOT NULL, published_at BIGINT NOT NULL, record_id {_C} NOT NULL,
+    PRIMARY KEY (feed, published_at, record_id)
+);
+CREATE INDEX memberships_by_record ON memberships (record_id);
+CREATE TABLE fragments (
+    record_id {_C} NOT NULL, format {_C} NOT NULL, key TEXT NOT NULL, body BYTEA NOT NULL,
+    PRIMARY KEY (record_id, format)
+);
+-- The change log (outbox): one row per committed transaction that changed feeds.
+CREATE TABLE changes (
+    seq BIGSERIAL PRIMARY KEY, feeds TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');
+"""
+
+_HEAD = "SELECT coalesce(max(seq), 0) FROM changes"
+Rows = list[tuple[Any, ...]]
+
+
+class PostgresStore:
+    """A pool of connections to one database; one store object per thread of work."""
+
+    def __init__(self, pool: psycopg_pool.ConnectionPool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self._tx: psycopg.Connection[Any] | None = None
+        self._pinned: psycopg.Connection[Any] | None = None
+        self._pinned_head = 0
+        self._listener: psycopg.Connection[Any] | None = None
+        # As in SQLite's store: groups looked up and version bumps within one transaction.
+        self._groups: dict[tuple[str, str], str] = {}
+        self._bumps: Counter[str] | None = None
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        """Connect to ``url`` (libpq form), creating the schema in a new database."""
+        pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False,
+            check=psycopg_pool.ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT,
+            name="feeds-store")
+        try:
+            pool.open(wait=True, timeout=10)
+            with pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
+                    conn.execute(_SCHEMA)
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            pool.close()
+            raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            pool.close()
+            raise StoreError(f"{describe_location(url)}: store format {row[0] if row else 'unknown'}, "
+                             f"this version of feeds needs {SCHEMA_VERSION}")
+        return cls(pool, url)
+
+    @property
+    def location(self) -> str:
+        return describe_location(self.url)
+
+    def close(self) -> None:
+        self.unpin()
+        if self._listener is not None:
+            self._listener.close()
+        self.pool.close()
+
+    def shrink_memory(self) -> None:
+        """Nothing to give back: the database server holds the pages."""
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _unavailable(self, exc: Exception) -> StoreError:
+        return StoreError(f"{self.location}: the database is unavailable ({exc})")
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """The transaction's connection, else the pinned one, else one from the pool."""
+        if self._tx is not None:
+            yield self._tx
+        elif self._pinned is not None:
+            if self._pinned.broken or self._pinned.closed:
+                self._repin()
+            assert self._pinned is not None
+            yield self._pinned
+        else:
+            try:
+                with self.pool.connection() as conn:
+                    yield conn
+            except psycopg_pool.PoolTimeout as exc:
+                raise self._unavailable(exc) from None
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        try:
+            with self._connection() as conn:
+                cursor = conn.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def _many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        if not params:
+            return
+        try:
+            with self._connection() as conn:
+                conn.cursor().executemany(sql, params)
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- snapshots and transactions --------------------------------------------------------------
+
+    def pin(self) -> None:
+        """Hold one REPEATABLE READ snapshot until ``unpin``; taken by its first read.
+
+        https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ
+        """
+        self.unpin()
+        try:
+            conn = self.pool.getconn()
+        except psycopg_pool.PoolTimeout as exc:
+            raise self._unavailable(exc) from None
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._pinned_head = int(conn.execute(_HEAD).fetchone()[0])  # type: ignore[index]
+        except psycopg.OperationalError as exc:
+            self.pool.putconn(conn)
+            raise self._unavailable(exc) from None
+        self._pinned = conn
+
+    def _repin(self) -> None:
+        """The pinned connection was lost (the database restarted): pin again, but only onto
+        the same state; a later one is for the caller to switch to (it follows the log)."""
+        held = self._pinned_head
+        self.pin()
+        if self._pinned_head != held:
+            self.unpin()
+            raise StoreError(f"{self.location}: the snapshot was lost and the store has "
+                             f"changed since; switch to the new one")
+
+    def unpin(self) -> None:
+        conn, self._pinned = self._pinned, None
+        if conn is not None:
+            if not conn.broken and not conn.closed:
+                with suppress(psycopg.OperationalError):
+                    conn.execute("COMMIT")
+            self.pool.putconn(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing, one writer at a time across every node (the advisory lock)."""
+        assert self._tx is None, "transactions do not nest"
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self._tx = conn
+                self._groups.clear()
+                bumps = self._bumps = Counter()
+                try:
+                    yield
+                    self._many("UPDATE groups SET version = version + %s WHERE path = %s",
+                               [(count, feed) for feed, count in bumps.items()])
+                    if bumps:
+                        # In the same transaction as the records; NOTIFY is delivered at commit.
+                        self._rows("INSERT INTO changes (feeds) VALUES (%s)", (json.dumps(sorted(bumps)),))
+                        self._rows(f"NOTIFY {CHANNEL}")
+                finally:
+                    self._tx = None
+                    self._groups.clear()
+                    self._bumps = None
+        except psycopg_pool.PoolTimeout as exc:
+            raise self._unavailable(exc) from None
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
+        return int(self._one(_HEAD))
+
+    def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
+        """The head, and every feed changed by the changes after ``seq`` up to it."""
+        rows = self._rows("SELECT seq, feeds FROM changes WHERE seq > %s ORDER BY seq", (seq,))
+        if not rows:
+            return self.head(), frozenset()
+        return int(rows[-1][0]), frozenset(feed for _, feeds in rows for feed in json.loads(feeds))
+
+    def wait_for_change(self, seq: int, timeout: float) -> int:
+        """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head.
+
+        LISTEN on a connection of its own wakes it; the head is read from the table after
+        every wake-up and every reconnection, so a notification missed while disconnected
+        loses nothing. Raises StoreError when the database stayed unreachable throughout.
+        """
+        deadline = time.monotonic() + timeout
+        failure: Exception | None = None
+        while True:
+            try:
+                listener = self._listen()
+                head = int(listener.execute(_HEAD).fetchone()[0])  # type: ignore[index]
+                remaining = deadline - time.monotonic()
+                if head > seq or remaining <= 0:
+                    return head
+                for _ in listener.notifies(timeout=remaining, stop_after=1):
+                    pass
+                failure = None
+            except psycopg.OperationalError as exc:
+                failure = exc
+                if self._listener is not None:
+                    self._listener.close()
+                    self._listener = None
+                if time.monotonic() >= deadline:
+                    raise self._unavailable(failure) from None
+                time.sleep(RETRY_SECONDS)
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        if self._listener is None or self._listener.broken or self._listener.closed:
+            listener = psycopg.connect(self.url, autocommit=True, connect_timeout=2)
+            listener.execute(f"LISTEN {CHANNEL}")
+            self._listener = listener
+        return self._listener
+
+    # -- files -------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
+        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def touch_file(self, path: str, state: FileState) -> None:
+        self._rows("UPDATE files SET size=%s, mtime_ns=%s WHERE path=%s", (state.size, state.mtime_ns, path))
+
+    def rejected(self) -> list[tuple[str, str]]:
+        return [(p, e) for p, e in self._rows(
+            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")]
+
+    def record_path(self, record_id: str) -> str | None:
+        found = self._one("SELECT path FROM records WHERE id=%s", (record_id,))
+        return None if found is None else str(found)
+
+    # -- changes (inside a transaction) --------------------------------------------------------
+
+    def remove_file(self, path: str) -> set[str]:
+        record_id = self._one("DELETE FROM files WHERE path=%s RETURNING record_id", (path,))
+        return set() if record_id is None else self._remove_record(record_id, path)
+
+    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]:
+        changed = self.remove_file(path)
+        self._rows("INSERT INTO files VALUES (%s, %s, %s, %s, NULL, %s, %s)",
+                   (path, state.size, state.mtime_ns, state.digest, error, retry))
+        return changed
+
+    def retry_paths(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT path FROM files WHERE retry")}
+
+    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
+        rows = self._rows(
+            "SELECT path, CASE WHEN id = %s THEN 'id' ELSE 'webUrl' END FROM records "
+            "WHERE (id = %s OR url = %s) AND path != %s ORDER BY path",
+            (record.id, record.id, record.web_url, path))
+        return [(other, field) for other, field in rows]
+
+    def demote(self, path: str, error: str) -> set[str]:
+        size, mtime_ns, digest = self._rows(
+            "SELECT size, mtime_ns, digest FROM files WHERE path=%s", (path,))[0]
+        return self.reject_file(path, FileState(size, mtime_ns, digest), error, retry=True)
+
+    def put_record(self, path: str, state: FileState, record: StoredRecord) -> set[str]:
+        changed = self.remove_file(path)
+        self._rows("INSERT INTO files VALUES (%s, %s, %s, %s, %s, NULL, false)",
+                   (path, state.size, state.mtime_ns, state.digest, record.id))
+        at = record.published_at
+        self._rows("INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                   (record.id, path, state.digest, record.web_url, record.published, at, record.data))
+        if record.published:
+            feeds = [ALL_FEED, self._group("providers", record.provider_domain, record.provider_name)]
+            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
+            self._many("INSERT INTO memberships VALUES (%s, %s, %s)", [(f, at, record.id) for f in feeds])
+            changed.update(feeds)
+        self._bump(changed)
+        return changed
+
+    def _remove_record(self, record_id: str, path: str) -> set[str]:
+        if self.record_path(record_id) != path:
+            return set()
+        feeds = {r[0] for r in self._rows(
+            "DELETE FROM memberships WHERE record_id=%s RETURNING feed", (record_id,))}
+        self._rows("DELETE FROM records WHERE id=%s", (record_id,))
+        self._rows("DELETE FROM fragments WHERE record_id=%s", (record_id,))
+        self._bump(feeds)
+        return feeds
+
+    def _group(self, kind: str, key: str, name: str) -> str:
+        known = self._groups.get((kind, key))
+        if known is not None:
+            return known
+        path = self._one("SELECT path FROM groups WHERE kind=%s AND key=%s", (kind, key))
+        if path is None:
+            prefix = f"{kind}/"
+            taken = {r[0][len(prefix):] for r in self._rows(
+                "SELECT path FROM groups WHERE kind=%s", (kind,))}
+            path = f"{prefix}{unique_slug(key, taken)}"
+            self._rows("INSERT INTO groups (path, kind, key, name) VALUES (%s, %s, %s, %s)",
+                       (path, kind, key, name))
+        self._groups[kind, key] = str(path)
+        return str(path)
+
+    def _bump(self, feeds: Iterable[str]) -> None:
+        assert self._bumps is not None, "store changes are made inside PostgresStore.transaction()"
+        self._bumps.update(feeds)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedRow]:
+        rows = self._rows(
+            """
+            SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
+                   max(m.published_at), min(m.published_at)
+            FROM groups g LEFT JOIN memberships m ON m.feed = g.path
+            GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
+            ORDER BY g.kind, g.path
+            """)
+        return [feed_row(row) for row in rows]
+
+    def group_paths(self, kind: str) -> dict[str, str]:
+        return dict(self._rows("SELECT key, path FROM groups WHERE kind=%s", (kind,)))
+
+    def entry_ids(self, feed: str, offset: int, limit: int) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT record_id FROM memberships WHERE feed=%s "
+            "ORDER BY published_at, record_id LIMIT %s OFFSET %s", (feed, limit, offset))]
+
+    def feed_entries(self, feed: str) -> list[tuple[str, int]]:
+        return [(i, int(at)) for i, at in self._rows(
+            "SELECT record_id, published_at FROM memberships WHERE feed=%s "
+            "ORDER BY published_at, record_id", (feed,))]
+
+    def record_rows(self, ids: Sequence[str]) -> list[tuple[str, str]]:
+        rows = self._rows("SELECT id, data FROM records WHERE id = ANY(%s)", (list(ids),))
+        found: dict[str, str] = dict(rows)
+        return [(i, found[i]) for i in ids]
+
+    def feed_members(self) -> dict[str, list[str]]:
+        members: dict[str, list[str]] = {}
+        for feed, record_id in self._rows(
+                "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id"):
+            members.setdefault(feed, []).append(record_id)
+        return members
+
+    def record_digests(self) -> dict[str, str]:
+        return dict(self._rows("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
+
+    def records(self, ids: Sequence[str]) -> list[Record]:
+        return [Record.from_dict(json.loads(data)) for _, data in self.record_rows(ids)]
+
+    def published_at(self, record_id: str) -> datetime | None:
+        return moment(self._one("SELECT published_at FROM records WHERE id=%s", (record_id,)))
+
+    def published_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM records WHERE published")}
+
+    def unpublished_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM records WHERE NOT published")}
+
+    def fragments(self, ids: Sequence[str], fmt: str, key: str, bodies: bool = True) -> dict[str, bytes]:
+        column = "body" if bodies else "''::bytea"
+        rows = self._rows(f"SELECT record_id, {column} FROM fragments "
+                          "WHERE format=%s AND key=%s AND record_id = ANY(%s)", (fmt, key, list(ids)))
+        return {record_id: bytes(body) for record_id, body in rows}
+
+    def missing_fragments(self, ids: Sequence[str], fmt: str, key: str) -> list[str]:
+        have = self.fragments(ids, fmt, key, bodies=False)
+        return [i for i in ids if i not in have]
+
+    def feeds_of(self, record_id: str) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT feed FROM memberships WHERE record_id=%s ORDER BY feed != 'all', feed", (record_id,))]
+
+    def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        self.put_fragment_rows(key, [(record_id, fmt, body) for record_id, body in bodies.items()])
+
+    def put_fragment_rows(self, key: str, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        """Store fragments; outside a transaction without the writers' lock (they change no
+        feed, and a request saving what it rendered must not wait for another node's ingest)."""
+        self._many("INSERT INTO fragments VALUES (%s, %s, %s, %s) ON CONFLICT (record_id, format) "
+                   "DO UPDATE SET key = excluded.key, body = excluded.body",
+                   [(record_id, fmt, key, body) for record_id, fmt, body in rows])
+        return len(rows)
+
+    def counts(self) -> dict[str, int]:
+        records, published, rejected = self._rows(
+            "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM records WHERE published), "
+            "(SELECT count(*) FROM files WHERE error IS NOT NULL)")[0]
+        return {"records": records, "published": published, "rejected": rejected}
