@@ -185,6 +185,13 @@ def _key(path: str, limit: int | None) -> str:
     return path if limit is None else f"{path}?limit={limit}"
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """A document not in memory while the database is away: try again shortly (what was
+    rendered before goes on being served)."""
+    return JSONResponse({"error": str(exc)}, status_code=503,
+                        headers={"Cache-Control": "no-store", "Retry-After": "1"})
+
+
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
                notifier: Notifier | None = None, changed: Iterable[str] = ()) -> Starlette:
     """An ASGI app serving the settings' store; ingests the seeds at start-up by default.
@@ -246,6 +253,7 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
             Route("/{path:path}", DocumentEndpoint(publisher), methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(AccessLogMiddleware)] if settings.access_log else [],
+        exception_handlers={StoreError: _store_unavailable},
         lifespan=lifespan,
     )
     app.state.publisher = publisher

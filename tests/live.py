@@ -25,16 +25,19 @@ def free_port() -> int:
 
 @contextmanager
 def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: float = 20.0,
-            more_settings: str = "") -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+            more_settings: str = "", store: str | None = None, base_url: str | None = None,
+            ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """Run `python -m feeds serve` until the block ends (or the test kills it).
 
-    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``.
+    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``; ``store`` a store
+    location other than ``root/store.sqlite3`` (a postgresql:// URL); ``base_url`` the public
+    URL when it is not this server's own (several nodes behind one name).
     """
     port = free_port()
     config = root / "feeds.yaml"
     config.write_text(
-        f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n"
-        f"base_url: http://127.0.0.1:{port}/\nport: {port}\naccess_log: false\n"
+        f"seeds_dir: {seeds}\nstore_path: '{store or root / 'store.sqlite3'}'\n"
+        f"base_url: {base_url or f'http://127.0.0.1:{port}/'}\nport: {port}\naccess_log: false\n"
         f"api_token: '{token}'\n{more_settings}", encoding="utf-8",
     )
     log = open(root / f"server-{port}.log", "wb")  # noqa: SIM115 - closed in finally

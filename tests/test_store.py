@@ -222,31 +222,6 @@ def test_wait_for_change_wakes_within_a_second_of_a_commit_elsewhere(
         writer.close()
 
 
-def test_concurrent_ingests_of_the_same_files_store_each_record_once(
-        pg_url: str, settings: Settings, tmp_path: Path) -> None:
-    seeds = tmp_path / "many"
-    seeds.mkdir()
-    for n in range(1000):
-        (seeds / f"{n:016x}.txt").write_text(record_text(n), encoding="utf-8")
-    stores = [open_store(pg_url) for _ in range(2)]
-    reports: list[object] = []
-    try:
-        threads = [threading.Thread(target=lambda s=s: reports.append(
-            ingest(s, seeds, settings.max_record_bytes))) for s in stores]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        assert len(reports) == 2
-        assert stores[0].counts() == {"records": 1000, "published": 1000, "rejected": 0}
-        assert sum(f.count for f in stores[0].feeds() if f.path == "all") == 1000
-        versions = [f.version for f in stores[0].feeds() if f.path == "all"]
-        assert versions[0] >= 1000
-    finally:
-        for store in stores:
-            store.close()
-
-
 def test_stored_records_keep_their_fields(opened: Store) -> None:
     record = StoredRecord("abcdefabcdefabcd", "https://example.com/a", False, 1_700_000_000,
                           "example.com", "Example", ("One",), '{"id":"abcdefabcdefabcd"}')

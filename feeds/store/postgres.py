@@ -15,6 +15,7 @@ https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,6 +42,8 @@ SCHEMA_LOCK = 0x6665656473_01
 CHANNEL = "feeds_changes"
 # How long a request waits for a pooled connection before the store is called unavailable.
 CONNECT_TIMEOUT = 3.0
+# A snapshot is pinned between requests (by /healthz, too): it waits less.
+PIN_TIMEOUT = 1.0
 # Between attempts to reconnect wait_for_change's listening connection.
 RETRY_SECONDS = 0.25
 
@@ -79,6 +82,7 @@ INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
 INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');
 """
 
+log = logging.getLogger("feeds.store")
 _HEAD = "SELECT coalesce(max(seq), 0) FROM changes"
 Rows = list[tuple[Any, ...]]
 
@@ -185,7 +189,7 @@ class PostgresStore:
         """
         self.unpin()
         try:
-            conn = self.pool.getconn()
+            conn = self.pool.getconn(timeout=PIN_TIMEOUT)
         except psycopg_pool.PoolTimeout as exc:
             raise self._unavailable(exc) from None
         try:
@@ -259,10 +263,9 @@ class PostgresStore:
 
         LISTEN on a connection of its own wakes it; the head is read from the table after
         every wake-up and every reconnection, so a notification missed while disconnected
-        loses nothing. Raises StoreError when the database stayed unreachable throughout.
+        loses nothing. While the database is unreachable it answers ``seq`` (nothing new).
         """
         deadline = time.monotonic() + timeout
-        failure: Exception | None = None
         while True:
             try:
                 listener = self._listen()
@@ -272,15 +275,15 @@ class PostgresStore:
                     return head
                 for _ in listener.notifies(timeout=remaining, stop_after=1):
                     pass
-                failure = None
             except psycopg.OperationalError as exc:
-                failure = exc
+                log.debug("%s: waiting for the database: %s", self.location, exc)
                 if self._listener is not None:
                     self._listener.close()
                     self._listener = None
-                if time.monotonic() >= deadline:
-                    raise self._unavailable(failure) from None
-                time.sleep(RETRY_SECONDS)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return seq
+                time.sleep(min(RETRY_SECONDS, remaining))
 
     def _listen(self) -> psycopg.Connection[Any]:
         if self._listener is None or self._listener.broken or self._listener.closed:
@@ -335,16 +338,27 @@ class PostgresStore:
 
     def put_record(self, path: str, state: FileState, record: StoredRecord) -> set[str]:
         changed = self.remove_file(path)
-        self._rows("INSERT INTO files VALUES (%s, %s, %s, %s, %s, NULL, false)",
-                   (path, state.size, state.mtime_ns, state.digest, record.id))
         at = record.published_at
-        self._rows("INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                   (record.id, path, state.digest, record.web_url, record.published, at, record.data))
+        feeds: list[str] = []
         if record.published:
             feeds = [ALL_FEED, self._group("providers", record.provider_domain, record.provider_name)]
             feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
-            self._many("INSERT INTO memberships VALUES (%s, %s, %s)", [(f, at, record.id) for f in feeds])
-            changed.update(feeds)
+        assert self._tx is not None, "store changes are made inside PostgresStore.transaction()"
+        try:
+            # One round trip for the writes, which answer nothing (a bulk ingest is mostly waits):
+            # https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html
+            with self._tx.pipeline(), self._tx.cursor() as cursor:
+                cursor.execute("INSERT INTO files VALUES (%s, %s, %s, %s, %s, NULL, false)",
+                               (path, state.size, state.mtime_ns, state.digest, record.id))
+                cursor.execute("INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                               (record.id, path, state.digest, record.web_url, record.published, at,
+                                record.data))
+                if feeds:
+                    cursor.executemany("INSERT INTO memberships VALUES (%s, %s, %s)",
+                                       [(f, at, record.id) for f in feeds])
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        changed.update(feeds)
         self._bump(changed)
         return changed
 
