@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint tools bench bench-full bench-huge bench-tools soak clean
+.PHONY: serve build test lint tools bench bench-full bench-huge bench-scale bench-tools soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP) bench-tools
 
 bench-full: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
+
+# Several processes and nodes: PostgreSQL beside SQLite (a throwaway cluster, as the tests make).
+bench-scale: $(STAMP) bench-tools tools
+	$(BIN)/python benchmarks/scale_store.py --records 10000
 
 # The stretch goal: one million records built to completion (builds only, no server).
 bench-huge: $(STAMP)

@@ -1,7 +1,9 @@
-"""The publishing API: POST a record, DELETE (unpublish) one; the seeds stay the source of truth.
+"""The publishing API: POST a record, DELETE (unpublish) one.
 
-An accepted record is written atomically into the seeds directory and ingested before the
-response, so a 201 names the feeds it now appears in and survives a crash right after.
+On a node that ingests, an accepted record is written atomically into the seeds directory
+and ingested before the response, so a 201 names the feeds it now appears in and survives a
+crash right after. On a node that does not (``--no-ingest``, a shared PostgreSQL store), it
+is committed straight into the store before the response (``feeds.ingest.ingest_held``).
 """
 
 from __future__ import annotations
@@ -176,7 +178,8 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
             return JSONResponse(problem.body, status_code=problem.status)
         except RecordError as error:
             return JSONResponse({"error": error.reason, "field": error.field}, status_code=400)
-        if api.holds_records:
+        # A record the store holds stays there, whichever node is asked to change it.
+        if api.holds_records or (stored_as is not None and is_held(stored_as)):
             created = stored_as is None
             report = await api.store_record(name, data)
         else:

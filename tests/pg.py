@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-__all__ = ["PostgresServer", "pg_url", "postgres"]
+__all__ = ["PostgresServer", "pg_url", "postgres", "throwaway_cluster"]
 
 _names = itertools.count()
 
@@ -69,9 +70,9 @@ def _bin_dir() -> Path:
     return Path(found[-1]).parent
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL cluster for the whole session, on a socket in a private temporary dir."""
+@contextmanager
+def throwaway_cluster() -> Iterator[PostgresServer]:
+    """A new PostgreSQL cluster on a socket in a private temporary directory, removed after."""
     root = Path(tempfile.mkdtemp(prefix="feeds-pg-"))
     as_postgres: tuple[str, ...] = ()
     if os.geteuid() == 0:
@@ -87,6 +88,13 @@ def postgres() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the whole session."""
+    with throwaway_cluster() as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import yaml
+from starlette.testclient import TestClient
 
 from feeds.api import authorize, to_record_file
+from feeds.app import create_app
+from feeds.config import Settings
 from feeds.errors import RecordError
+from feeds.store import open_store
+from tests.conftest import SEEDS
 
 
 def test_api_authorize_needs_a_bearer_token() -> None:
@@ -41,3 +47,26 @@ def test_api_bad_json_names_the_body(body: bytes) -> None:
     with pytest.raises(RecordError) as caught:
         to_record_file(body, "application/json")
     assert caught.value.field == "body"
+
+
+def test_api_on_a_node_that_does_not_ingest_writes_into_the_store(settings: Settings) -> None:
+    quiet = dataclasses.replace(settings, ingest=False, api_token="t0ken")
+    auth = {"Authorization": "Bearer t0ken"}
+    record = (settings.seeds_dir / "001_3f9a2c7e8b104d5a.txt").read_text(encoding="utf-8")
+    record = record.replace("beckershospitalreview.com/healthcare", "beckershospitalreview.com/held")
+    with TestClient(create_app(quiet)) as client:
+        assert client.get("/healthz").json()["records"] == 0  # the seeds were not read
+        posted = client.post("/api/records", content=record.encode(), headers=auth)
+        assert posted.status_code == 201, posted.text
+        record_id = posted.json()["id"]
+        assert record_id.encode() in client.get("/feeds/all.atom").content
+        assert client.post("/api/records", content=record.encode(), headers=auth).status_code == 200
+        assert client.delete(f"/api/records/{record_id}", headers=auth).json()["published"] is False
+        assert record_id.encode() not in client.get("/feeds/all.atom").content
+    assert sorted(p.name for p in settings.seeds_dir.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+    store = open_store(settings.store_path)
+    try:
+        assert store.record_path(record_id) == f"api/{record_id}.txt"
+        assert store.unpublished_ids() == {record_id}
+    finally:
+        store.close()
