@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -67,7 +68,7 @@ def node(seeds: Path, store: str, work: Path, *extra: str) -> Iterator[tuple[str
 
 def measure(n: int, seconds: int, work: Path) -> dict[str, Any]:
     seeds = corpus(n, 0, ROOT / "var" / "bench")
-    found: dict[str, Any] = {"records": n}
+    found: dict[str, Any] = {"records": n, "load_before": os.getloadavg()[0]}
     with throwaway_cluster() as server:
         pg_url = server.url(server.new_database())
         sqlite = str(fresh(work) / "store.sqlite3")
@@ -82,6 +83,7 @@ def measure(n: int, seconds: int, work: Path) -> dict[str, Any]:
             loads = [pool.submit(wrk, f"{base}/{FEED_50}", seconds, 32, {}, pid)
                      for base, pid in (first, second)]
             found["two_pg_nodes"] = sum(load.result()["rps"] for load in loads)
+    found["load_after"] = os.getloadavg()[0]
     return found
 
 
@@ -103,7 +105,8 @@ def write_doc(found: dict[str, Any], command: str) -> None:
     block = "\n".join([
         BEGIN, f"Machine: {machine()}.", "", f"Command: `{command}` (`make bench-scale`).", "",
         table(found), "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. PostgreSQL 15 on a Unix socket, "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (load average {found['load_before']:.1f} "
+        f"before, {found['load_after']:.1f} after). PostgreSQL 15 on a Unix socket, "
         "on the same 2 cores as the nodes and wrk (two nodes there share the cores they would "
         "each have on machines of their own).", END,
     ])

@@ -1,8 +1,7 @@
 """The PostgreSQL store: one database shared by several nodes (psycopg 3 and its pool).
 
-The tables mirror SQLite's (``sqlite.py``); text that is sorted or compared is ``COLLATE
-"C"`` (code-point order, as SQLite and Python compare), so every backend lists feeds and
-entries in the same order and renders the same bytes.
+The tables (``postgres_schema.py``) mirror SQLite's; the change log's wake-ups are
+``postgres_listen.py``'s.
 
 Writers are serialized by a transaction-level advisory lock taken first in every writing
 transaction: concurrent ingests from several nodes then apply one after the other (each
@@ -15,8 +14,6 @@ https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -30,10 +27,11 @@ from feeds.errors import StoreError
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import ALL_FEED, FeedRow, FileState, StoredRecord, describe_location, feed_row, moment
+from feeds.store.postgres_listen import Listener
+from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION
 
 __all__ = ["CHANNEL", "PostgresStore"]
 
-SCHEMA_VERSION = "1"
 # pg_advisory_xact_lock keys ("feeds" and "feeds schema" as numbers): one for writers, one
 # for creating the schema when several nodes open a new database at once.
 WRITE_LOCK = 0x6665656473
@@ -44,45 +42,7 @@ CHANNEL = "feeds_changes"
 CONNECT_TIMEOUT = 3.0
 # A snapshot is pinned between requests (by /healthz, too): it waits less.
 PIN_TIMEOUT = 1.0
-# Between attempts to reconnect wait_for_change's listening connection.
-RETRY_SECONDS = 0.25
 
-_C = 'TEXT COLLATE "C"'
-_SCHEMA = f"""
-CREATE TABLE meta (key {_C} PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE files (
-    path {_C} PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
-    digest TEXT NOT NULL, record_id {_C}, error TEXT,
-    retry BOOLEAN NOT NULL DEFAULT false
-);
-CREATE INDEX files_by_record ON files (record_id);
-CREATE TABLE records (
-    id {_C} PRIMARY KEY, path {_C} NOT NULL, digest TEXT NOT NULL, url {_C} NOT NULL,
-    published BOOLEAN NOT NULL, published_at BIGINT NOT NULL, data TEXT NOT NULL
-);
-CREATE INDEX records_by_url ON records (url);
-CREATE TABLE groups (
-    path {_C} PRIMARY KEY, kind {_C} NOT NULL, key {_C} NOT NULL, name TEXT NOT NULL,
-    version BIGINT NOT NULL DEFAULT 0, UNIQUE (kind, key)
-);
-CREATE TABLE memberships (
-    feed {_C} NOT NULL, published_at BIGINT NOT NULL, record_id {_C} NOT NULL,
-    PRIMARY KEY (feed, published_at, record_id)
-);
-CREATE INDEX memberships_by_record ON memberships (record_id);
-CREATE TABLE fragments (
-    record_id {_C} NOT NULL, format {_C} NOT NULL, key TEXT NOT NULL, body BYTEA NOT NULL,
-    PRIMARY KEY (record_id, format)
-);
--- The change log (outbox): one row per committed transaction that changed feeds.
-CREATE TABLE changes (
-    seq BIGSERIAL PRIMARY KEY, feeds TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
-INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');
-"""
-
-log = logging.getLogger("feeds.store")
 _HEAD = "SELECT coalesce(max(seq), 0) FROM changes"
 Rows = list[tuple[Any, ...]]
 
@@ -96,7 +56,7 @@ class PostgresStore:
         self._tx: psycopg.Connection[Any] | None = None
         self._pinned: psycopg.Connection[Any] | None = None
         self._pinned_head = 0
-        self._listener: psycopg.Connection[Any] | None = None
+        self._listener: Listener | None = None
         # As in SQLite's store: groups looked up and version bumps within one transaction.
         self._groups: dict[tuple[str, str], str] = {}
         self._bumps: Counter[str] | None = None
@@ -113,7 +73,7 @@ class PostgresStore:
             with pool.connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
-                    conn.execute(_SCHEMA)
+                    conn.execute(SCHEMA)
                 row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             pool.close()
@@ -259,38 +219,11 @@ class PostgresStore:
         return int(rows[-1][0]), frozenset(feed for _, feeds in rows for feed in json.loads(feeds))
 
     def wait_for_change(self, seq: int, timeout: float) -> int:
-        """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head.
-
-        LISTEN on a connection of its own wakes it; the head is read from the table after
-        every wake-up and every reconnection, so a notification missed while disconnected
-        loses nothing. While the database is unreachable it answers ``seq`` (nothing new).
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                listener = self._listen()
-                head = int(listener.execute(_HEAD).fetchone()[0])  # type: ignore[index]
-                remaining = deadline - time.monotonic()
-                if head > seq or remaining <= 0:
-                    return head
-                for _ in listener.notifies(timeout=remaining, stop_after=1):
-                    pass
-            except psycopg.OperationalError as exc:
-                log.debug("%s: waiting for the database: %s", self.location, exc)
-                if self._listener is not None:
-                    self._listener.close()
-                    self._listener = None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return seq
-                time.sleep(min(RETRY_SECONDS, remaining))
-
-    def _listen(self) -> psycopg.Connection[Any]:
-        if self._listener is None or self._listener.broken or self._listener.closed:
-            listener = psycopg.connect(self.url, autocommit=True, connect_timeout=2)
-            listener.execute(f"LISTEN {CHANNEL}")
-            self._listener = listener
-        return self._listener
+        """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head
+        (``seq`` while the database is unreachable). See ``postgres_listen``."""
+        if self._listener is None:
+            self._listener = Listener(self.url, CHANNEL, _HEAD)
+        return self._listener.wait(seq, timeout)
 
     # -- files -------------------------------------------------------------------------------
 
