@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from feeds.config import Settings
+from feeds.errors import StoreError
 from feeds.export import export
 from feeds.ingest import ingest, ingest_held
-from feeds.store import FileState, Store, StoredRecord, open_store
+from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
 from tests.helpers import documents
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "001_3f9a2c7e8b104d5a.txt"
@@ -230,3 +231,21 @@ def test_stored_records_keep_their_fields(opened: Store) -> None:
     assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
     assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
     assert opened.file_states() == {"a.txt": FileState(3, 4, "d")}
+
+
+def test_a_location_is_a_database_url_only_with_a_postgresql_scheme() -> None:
+    assert is_database_url("postgresql:///feeds?host=/run/postgresql&user=postgres")
+    assert is_database_url("postgres://feeds@db/feeds")
+    assert not is_database_url("var/store.sqlite3")
+    assert not is_database_url(Path("postgresql:/x"))
+
+
+def test_messages_name_a_database_without_its_password() -> None:
+    assert describe_location("postgresql://feeds:s3cret@db/feeds") == "postgresql://feeds:***@db/feeds"
+    assert describe_location("postgresql:///feeds?host=/run/x") == "postgresql:///feeds?host=/run/x"
+
+
+def test_an_unreachable_database_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(f"postgresql://feeds:s3cret@/feeds?host={tmp_path}")
+    assert "cannot open the store" in str(caught.value) and "s3cret" not in str(caught.value)

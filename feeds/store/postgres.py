@@ -64,24 +64,22 @@ class PostgresStore:
     @classmethod
     def open(cls, url: str) -> PostgresStore:
         """Connect to ``url`` (libpq form), creating the schema in a new database."""
-        pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False,
-            check=psycopg_pool.ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT,
-            name="feeds-store")
         try:
-            pool.open(wait=True, timeout=10)
-            with pool.connection() as conn, conn.transaction():
+            # A connection of its own first: a wrong URL fails at once, with libpq's reason.
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
                     conn.execute(SCHEMA)
                 row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            pool.close()
+        except psycopg.Error as exc:
             raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
         if row is None or row[0] != SCHEMA_VERSION:
-            pool.close()
             raise StoreError(f"{describe_location(url)}: store format {row[0] if row else 'unknown'}, "
                              f"this version of feeds needs {SCHEMA_VERSION}")
+        pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True,
+            check=psycopg_pool.ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT,
+            name="feeds-store")
         return cls(pool, url)
 
     @property
