@@ -18,6 +18,7 @@ from feeds.export import export
 from feeds.ingest import ingest, ingest_held
 from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
 from tests.helpers import documents
+from tests.pg import PostgresServer
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "001_3f9a2c7e8b104d5a.txt"
 
@@ -249,3 +250,34 @@ def test_an_unreachable_database_is_a_store_error_naming_it(tmp_path: Path) -> N
     with pytest.raises(StoreError) as caught:
         open_store(f"postgresql://feeds:s3cret@/feeds?host={tmp_path}")
     assert "cannot open the store" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_pinned_postgresql_store_outlives_a_database_restart_onto_the_same_state(
+        postgres: PostgresServer, pg_url: str, settings: Settings) -> None:
+    reader, writer = open_store(pg_url), open_store(pg_url)
+    try:
+        _ingest(writer, settings)
+        reader.pin()
+        before = reader.counts()
+        postgres.stop()
+        try:
+            with pytest.raises(StoreError, match="database is unavailable"):
+                reader.counts()
+            # Nothing new is known while the database is away.
+            assert reader.wait_for_change(5, 0.3) == 5  # type: ignore[attr-defined]
+        finally:
+            postgres.start()
+        assert reader.counts() == before  # pinned again, onto the same head
+        (settings.seeds_dir / SAMPLE.name).unlink()
+        _ingest(writer, settings)
+        postgres.stop()
+        postgres.start()
+        with pytest.raises(StoreError, match="switch to the new one"):
+            reader.counts()  # a later state: for the caller to switch to, not mixed in
+        with pytest.raises(StoreError, match="switch to the new one"):
+            reader.counts()
+        reader.pin()
+        assert reader.counts()["records"] == before["records"] - 1
+    finally:
+        reader.close()
+        writer.close()

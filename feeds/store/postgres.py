@@ -54,8 +54,10 @@ class PostgresStore:
         self.pool = pool
         self.url = url
         self._tx: psycopg.Connection[Any] | None = None
+        # pin(): reads go to one snapshot (``_pinned``, of change ``_pinned_head``) until unpin.
+        self._pinning = False
         self._pinned: psycopg.Connection[Any] | None = None
-        self._pinned_head = 0
+        self._pinned_head: int | None = None
         self._listener: Listener | None = None
         # As in SQLite's store: groups looked up and version bumps within one transaction.
         self._groups: dict[tuple[str, str], str] = {}
@@ -79,7 +81,9 @@ class PostgresStore:
         pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True,
             check=psycopg_pool.ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT,
-            name="feeds-store")
+            # Give a lost connection up at once rather than retrying it with a growing backoff
+            # (seconds after the database is back): the next request connects anew.
+            reconnect_timeout=1.0, name="feeds-store")
         return cls(pool, url)
 
     @property
@@ -105,9 +109,9 @@ class PostgresStore:
         """The transaction's connection, else the pinned one, else one from the pool."""
         if self._tx is not None:
             yield self._tx
-        elif self._pinned is not None:
-            if self._pinned.broken or self._pinned.closed:
-                self._repin()
+        elif self._pinning:
+            if self._pinned is None or self._pinned.broken or self._pinned.closed:
+                self._snapshot()
             assert self._pinned is not None
             yield self._pinned
         else:
@@ -117,13 +121,18 @@ class PostgresStore:
             except psycopg_pool.PoolTimeout as exc:
                 raise self._unavailable(exc) from None
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+    def _rows(self, sql: str, params: Sequence[Any] = (), again: bool = True) -> Rows:
         try:
             with self._connection() as conn:
                 cursor = conn.execute(sql, params)
                 return cursor.fetchall() if cursor.description else []
         except psycopg.OperationalError as exc:
-            raise self._unavailable(exc) from None
+            lost = self._tx is None and self._pinned is not None and self._pinned.broken
+            if not (again and lost):
+                raise self._unavailable(exc) from None
+        # The pinned connection was lost just now (a database restart): ask once more, which
+        # pins again onto the same state, so the first request after a restart succeeds.
+        return self._rows(sql, params, again=False)
 
     def _many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         if not params:
@@ -141,40 +150,53 @@ class PostgresStore:
     # -- snapshots and transactions --------------------------------------------------------------
 
     def pin(self) -> None:
-        """Hold one REPEATABLE READ snapshot until ``unpin``; taken by its first read.
+        """Hold one REPEATABLE READ snapshot of the newest state until ``unpin``.
 
         https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ
         """
-        self.unpin()
+        held = self._pinned_head
+        self._drop_snapshot()
+        self._pinning, self._pinned_head = True, None
+        try:
+            self._snapshot()
+        except StoreError:
+            # Still pinned to the state held so far (the caller goes on serving it).
+            self._pinned_head = held
+            raise
+
+    def _snapshot(self) -> None:
+        """Take the snapshot; when one was held before (its connection lost with a database
+        restart), only of that same state: a later one is for the caller to switch to, since
+        what it derived from the old state must not be mixed with the new."""
+        self._drop_snapshot()
         try:
             conn = self.pool.getconn(timeout=PIN_TIMEOUT)
         except psycopg_pool.PoolTimeout as exc:
             raise self._unavailable(exc) from None
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            self._pinned_head = int(conn.execute(_HEAD).fetchone()[0])  # type: ignore[index]
+            head = int(conn.execute(_HEAD).fetchone()[0])  # type: ignore[index]
         except psycopg.OperationalError as exc:
             self.pool.putconn(conn)
             raise self._unavailable(exc) from None
-        self._pinned = conn
-
-    def _repin(self) -> None:
-        """The pinned connection was lost (the database restarted): pin again, but only onto
-        the same state; a later one is for the caller to switch to (it follows the log)."""
-        held = self._pinned_head
-        self.pin()
-        if self._pinned_head != held:
-            self.unpin()
+        if self._pinned_head is not None and head != self._pinned_head:
+            conn.execute("ROLLBACK")
+            self.pool.putconn(conn)
             raise StoreError(f"{self.location}: the snapshot was lost and the store has "
                              f"changed since; switch to the new one")
+        self._pinned, self._pinned_head = conn, head
 
-    def unpin(self) -> None:
+    def _drop_snapshot(self) -> None:
         conn, self._pinned = self._pinned, None
         if conn is not None:
             if not conn.broken and not conn.closed:
                 with suppress(psycopg.OperationalError):
                     conn.execute("COMMIT")
             self.pool.putconn(conn)
+
+    def unpin(self) -> None:
+        self._pinning, self._pinned_head = False, None
+        self._drop_snapshot()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
