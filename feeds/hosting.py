@@ -11,10 +11,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from feeds.catalog import FORMATS
 from feeds.config import Settings
 from feeds.http import document_cache_control
-from feeds.render import atom, html, jsonfeed, opml, rss, static
+from feeds.render import html, opml, static
+from feeds.render.formats import FORMATS
 
 __all__ = [
     "CORS",
@@ -38,10 +38,6 @@ SIBLINGS = {"gzip": ".gz", "br": ".br"}
 VARY = "Accept-Encoding"
 CORS = "*"
 
-_MEDIA_TYPES = {
-    "atom": atom.MEDIA_TYPE, "rss": rss.MEDIA_TYPE, "json": jsonfeed.MEDIA_TYPE,
-    "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
-}
 
 
 def url_paths(path: str) -> tuple[str, ...]:
@@ -72,7 +68,8 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
 
 def nginx_conf(settings: Settings) -> str:
     """An nginx ``server``-block snippet serving an export with the server's headers."""
-    media_types = {**{ext: _MEDIA_TYPES[ext] for ext in (*FORMATS, "opml", "html")},
+    media_types = {**{name: feed_format.media_type for name, feed_format in FORMATS.items()},
+                   "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
                    **{suffix.lstrip("."): value for suffix, value in static.MEDIA_TYPES.items()}}
     types = "\n".join(f"    {value.split(';')[0]} {ext};" for ext, value in media_types.items())
     charset_types = " ".join(

@@ -14,8 +14,9 @@ from feeds.errors import RecordError
 from feeds.ingest import parse_record
 from feeds.model import Record
 from feeds.parse import load_front_matter
-from feeds.render import atom, html, jsonfeed, rss
+from feeds.render import html
 from feeds.render.common import FeedHead
+from feeds.render.formats import FORMATS
 from feeds.validate import record_from_mapping
 from tests.wellformed import document_problems
 
@@ -63,8 +64,8 @@ HEAD = FeedHead("http://feeds.test/feeds/all.atom", "Feeds", "All", "http://feed
 
 def _documents(record: Record) -> dict[str, bytes]:
     """The record as it appears in each format's document, and on a feed page."""
-    docs = {f"all.{m.EXTENSION}": m.document(HEAD, m.entries([record], "tag:t:"))
-            for m in (atom, rss, jsonfeed)}
+    docs = {f"all.{f.name}": f.document(HEAD, f.entries([record], "tag:t:"))
+            for f in FORMATS.values()}
     site = html.Site("Feeds", "All", "../", "http://feeds.test/feeds.opml")
     links = html.FeedLinks("all", "all", "Feeds", "All", "All", 1,
                            {"atom": "a.atom", "rss": "a.rss", "json": "a.json"}, record)
