@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from feeds.config import Settings
-from feeds.http import document_cache_control
+from feeds.http import EXPOSED_HEADERS, document_cache_control
 from feeds.render import html, opml, static
 from feeds.render.formats import FORMATS
 
@@ -60,6 +60,7 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
                 f"  Content-Type: {entry['media_type']}",
                 f"  Cache-Control: {cache}",
                 f"  Access-Control-Allow-Origin: {CORS}",
+                f"  Access-Control-Expose-Headers: {EXPOSED_HEADERS}",
                 f"  Vary: {VARY}",
                 "",
             ]
@@ -79,6 +80,7 @@ def nginx_conf(settings: Settings) -> str:
     archived = document_cache_control(settings, immutable=True)
     common = (
         f'        add_header Access-Control-Allow-Origin "{CORS}" always;\n'
+        f'        add_header Access-Control-Expose-Headers "{EXPOSED_HEADERS}" always;\n'
         f'        add_header Vary "{VARY}" always;\n'
     )
     return f"""\

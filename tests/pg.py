@@ -70,6 +70,10 @@ def _bin_dir() -> Path:
     return Path(found[-1]).parent
 
 
+def _installed() -> bool:
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[PostgresServer]:
     """A new PostgreSQL cluster on a socket in a private temporary directory, removed after."""
@@ -93,6 +97,9 @@ def throwaway_cluster() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One PostgreSQL cluster for the whole session."""
+    from tests.conftest import require  # conftest imports this module's fixtures
+
+    require("postgresql", _installed(), "the store contract and node tests need a real PostgreSQL")
     with throwaway_cluster() as server:
         yield server
 

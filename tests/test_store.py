@@ -201,7 +201,7 @@ def test_the_change_log_names_the_feeds_each_commit_changed(
         store.close()
 
 
-def test_wait_for_change_wakes_within_a_second_of_a_commit_elsewhere(
+def test_wait_for_change_wakes_on_a_commit_elsewhere(
         pg_url: str, settings: Settings) -> None:
     waiter, writer = open_store(pg_url), open_store(pg_url)
     try:
@@ -217,8 +217,9 @@ def test_wait_for_change_wakes_within_a_second_of_a_commit_elsewhere(
         _ingest(writer, settings)
         committed = time.monotonic()
         thread.join(10)
+        # Woken by the commit, not by its 10 s timeout (how fast is for benchmarks/scale.py).
         assert woke and woke[0][0] == 1
-        assert woke[0][1] - committed < 1.0
+        assert woke[0][1] - committed < 5.0
     finally:
         waiter.close()
         writer.close()
