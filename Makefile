@@ -46,10 +46,6 @@ bench: $(STAMP) bench-tools
 bench-full: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
 
-# Several processes and nodes: PostgreSQL beside SQLite (a throwaway cluster, as the tests make).
-bench-scale: $(STAMP) bench-tools tools
-	$(BIN)/python benchmarks/scale_store.py --records 10000
-
 # The stretch goal: one million records built to completion (builds only, no server), beside
 # one Hugo build per RSS limit after its warm-up (or the reason Hugo failed).
 bench-huge: $(STAMP) bench-tools
@@ -60,6 +56,12 @@ bench-huge: $(STAMP) bench-tools
 profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/profile.py --records 10000
+
+# 1, 2 and 4 server workers beside nginx; a landed file until every worker serves it; then
+# PostgreSQL beside SQLite (ingest, two nodes) on a throwaway cluster, as the tests make.
+bench-scale: $(STAMP) bench-tools tools
+	$(BIN)/python benchmarks/scale.py --records 10000
+	$(BIN)/python benchmarks/scale_store.py --records 10000
 
 # 256 connections for 60 s while records land; bounded, not part of `make test`.
 soak: $(STAMP)

@@ -75,7 +75,8 @@ NOT_IN_OUTPUT: Mapping[str, str] = {
     "api_token": "who may publish; published records reach the keys as records",
     "watch": "whether the server follows the seeds directory",
     "ingest": "whether this node reads a seeds directory; what it holds reaches the keys as records",
-    "workers": "how many processes render: the bytes are the same whatever the number",
+    "build_processes": "how many processes render: the bytes are the same whatever the number",
+    "serve_workers": "how many server processes answer: each serves the same documents",
 }
 
 

@@ -174,6 +174,17 @@ class Store(Protocol):
     def put_fragment_rows(self, key: str, rows: Sequence[tuple[str, str, bytes]]) -> int: ...
     def counts(self) -> dict[str, int]: ...
 
+    # -- the change log (one entry per committed transaction that changed feeds) -------------
+    def head(self) -> int:
+        """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
+
+    def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
+        """The head, and every feed changed by the changes after ``seq`` up to it."""
+
+    def wait_for_change(self, seq: int, timeout: float) -> int:
+        """Block (in a thread of its own) until the head passes ``seq`` or ``timeout`` seconds
+        pass; returns the head."""
+
 
 def open_store(location: str | Path, page_cache_mb: int = 64) -> Store:
     """Open (creating if needed) the store at ``location``: a ``postgresql://`` URL, else a file.
