@@ -117,7 +117,7 @@ def test_versions_grow_once_per_transaction_for_the_feeds_it_changed(
 def test_an_interrupted_transaction_leaves_the_store_as_it_was(opened: Store, settings: Settings) -> None:
     _ingest(opened, settings)
     before = _answers(opened)
-    path = sorted(before["paths"].values())[0]  # type: ignore[attr-defined]
+    path = sorted(before["paths"].values())[0]
     with pytest.raises(RuntimeError), opened.transaction():
         opened.remove_file(path)
         raise RuntimeError("killed mid-ingest")
@@ -186,30 +186,30 @@ def test_a_rejected_held_record_leaves_the_store_untouched(opened: Store) -> Non
 # -- the change log -------------------------------------------------------------------------------
 
 def test_the_change_log_names_the_feeds_each_commit_changed(
-        pg_url: str, settings: Settings) -> None:
-    store = open_store(pg_url)
+        location: str, settings: Settings) -> None:
+    store = open_store(location)
     try:
-        assert store.head() == 0  # type: ignore[attr-defined]
+        assert store.head() == 0
         changed = _ingest(store, settings)
-        head = store.head()  # type: ignore[attr-defined]
+        head = store.head()
         assert head == 1
-        assert store.changes_since(0) == (1, changed)  # type: ignore[attr-defined]
-        assert store.changes_since(1) == (1, frozenset())  # type: ignore[attr-defined]
+        assert store.changes_since(0) == (1, changed)
+        assert store.changes_since(1) == (1, frozenset())
         _ingest(store, settings)  # nothing changed: no entry
-        assert store.head() == 1  # type: ignore[attr-defined]
+        assert store.head() == 1
     finally:
         store.close()
 
 
 def test_wait_for_change_wakes_on_a_commit_elsewhere(
-        pg_url: str, settings: Settings) -> None:
-    waiter, writer = open_store(pg_url), open_store(pg_url)
+        location: str, settings: Settings) -> None:
+    waiter, writer = open_store(location), open_store(location)
     try:
-        assert waiter.wait_for_change(0, 0.05) == 0  # type: ignore[attr-defined]
+        assert waiter.wait_for_change(0, 0.05) == 0
         woke: list[tuple[int, float]] = []
 
         def wait() -> None:
-            woke.append((waiter.wait_for_change(0, 10.0), time.monotonic()))  # type: ignore[attr-defined]
+            woke.append((waiter.wait_for_change(0, 10.0), time.monotonic()))
 
         thread = threading.Thread(target=wait)
         thread.start()
@@ -265,7 +265,7 @@ def test_a_pinned_postgresql_store_outlives_a_database_restart_onto_the_same_sta
             with pytest.raises(StoreError, match="database is unavailable"):
                 reader.counts()
             # Nothing new is known while the database is away.
-            assert reader.wait_for_change(5, 0.3) == 5  # type: ignore[attr-defined]
+            assert reader.wait_for_change(5, 0.3) == 5
         finally:
             postgres.start()
         assert reader.counts() == before  # pinned again, onto the same head
