@@ -57,9 +57,11 @@ profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/profile.py --records 10000
 
-# 1, 2 and 4 server workers beside nginx; a landed file until every worker serves it.
+# 1, 2 and 4 server workers beside nginx; a landed file until every worker serves it; then
+# PostgreSQL beside SQLite (ingest, two nodes) on a throwaway cluster, as the tests make.
 bench-scale: $(STAMP) bench-tools tools
 	$(BIN)/python benchmarks/scale.py --records 10000
+	$(BIN)/python benchmarks/scale_store.py --records 10000
 
 # 256 connections for 60 s while records land; bounded, not part of `make test`.
 soak: $(STAMP)

@@ -21,7 +21,7 @@ from feeds.config import Settings
 from feeds.filters import FeedQuery
 from feeds.ingest import ingest
 from feeds.render import Renderer
-from feeds.store import Store
+from feeds.store import open_store
 
 VIEWS = {
     "min_quality=70": FeedQuery(min_quality=70),
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = Path(scratch)
         generate(args.records, root / "seeds")
         settings = Settings(seeds_dir=root / "seeds", store_path=root / "store.sqlite3", watch=False)
-        store = Store.open(settings.store_path)
+        store = open_store(settings.store_path)
         try:
             ingest(store, settings.seeds_dir, settings.max_record_bytes)
             renderer = Renderer(store, settings)

@@ -1,7 +1,9 @@
-"""The publishing API: POST a record, DELETE (unpublish) one; the seeds stay the source of truth.
+"""The publishing API: POST a record, DELETE (unpublish) one.
 
-An accepted record is written atomically into the seeds directory and ingested before the
-response, so a 201 names the feeds it now appears in and survives a crash right after.
+On a node that ingests, an accepted record is written atomically into the seeds directory
+and ingested before the response, so a 201 names the feeds it now appears in and survives a
+crash right after. On a node that does not (``--no-ingest``, a shared PostgreSQL store), it
+is committed straight into the store before the response (``feeds.ingest.ingest_held``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from feeds.durable import write_atomically
 from feeds.errors import RecordError
 from feeds.ingest import IngestReport, parse_record
 from feeds.parse import RECORD_ID, identifying_url, load_front_matter, record_id_from_url
+from feeds.store import HELD_PREFIX, is_held
 
 __all__ = ["ApiHost", "api_routes", "authorize", "to_record_file"]
 
@@ -38,12 +41,20 @@ class ApiHost(Protocol):
     def seeds_dir(self) -> Path: ...
 
     @property
+    def holds_records(self) -> bool:
+        """True on a node that ingests no seeds: records are written straight into the store."""
+
+    @property
     def max_bytes(self) -> int: ...
 
     @property
     def token(self) -> str: ...
 
     def ingest_now(self) -> Awaitable[IngestReport]: ...
+
+    def store_record(self, name: str, data: bytes) -> Awaitable[IngestReport]: ...
+
+    def unpublish_held(self, record_id: str) -> Awaitable[IngestReport]: ...
 
     def record_file(self, record_id: str) -> str | None: ...
 
@@ -98,6 +109,11 @@ def _record_id(body: bytes, data: bytes, content_type: str,
     return record_id_from_url(url), hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
+def _file_name(path: str) -> str:
+    """The record file name of a stored path: a held record's is kept under HELD_PREFIX."""
+    return path.removeprefix(HELD_PREFIX)
+
+
 @dataclass(frozen=True)
 class _Problem(Exception):
     status: int
@@ -138,20 +154,28 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
             content_type = request.headers.get("content-type", "text/plain")
             data = to_record_file(body, content_type)
             record_id, named_before = _record_id(body, data, content_type, api.max_bytes)
-            name = (api.record_file(record_id)
-                    or (api.record_file(named_before) if named_before else None)
-                    or f"{record_id}.txt")
+            stored_as = (api.record_file(record_id)
+                         or (api.record_file(named_before) if named_before else None))
+            name = _file_name(stored_as) if stored_as else f"{record_id}.txt"
             record = parse_record(name, data, api.max_bytes)
+            if api.holds_records and stored_as and not is_held(stored_as):
+                raise _Problem(409, {"error": f"record {record_id} is kept in the seeds file "
+                                     f"{stored_as} of an ingesting node: change it there"})
         except _Problem as problem:
             return JSONResponse(problem.body, status_code=problem.status)
         except RecordError as error:
             return JSONResponse({"error": error.reason, "field": error.field}, status_code=400)
-        target = api.seeds_dir / name
-        created = not target.exists()
-        if created or target.read_bytes() != data:
-            write_atomically(target, data)
-        report = await api.ingest_now()
-        rejected = [e for e in report.errors if e.path == name]
+        # A record the store holds stays there, whichever node is asked to change it.
+        if api.holds_records or (stored_as is not None and is_held(stored_as)):
+            created = stored_as is None
+            report = await api.store_record(name, data)
+        else:
+            target = api.seeds_dir / name
+            created = not target.exists()
+            if created or target.read_bytes() != data:
+                write_atomically(target, data)
+            report = await api.ingest_now()
+        rejected = [e for e in report.errors if _file_name(e.path) == name]
         if rejected:
             return JSONResponse({"error": rejected[0].reason, "field": rejected[0].field},
                                 status_code=409)
@@ -169,6 +193,12 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
         name = api.record_file(record_id) if RECORD_ID.match(record_id) else None
         if name is None:
             return JSONResponse({"error": f"no record {record_id}"}, status_code=404)
+        if is_held(name):
+            await api.unpublish_held(record_id)
+            return JSONResponse({"id": record_id, "file": _file_name(name), "published": False})
+        if api.holds_records:
+            return JSONResponse({"error": f"record {record_id} is kept in the seeds file {name} of "
+                                 f"an ingesting node: unpublish it there"}, status_code=409)
         target = api.seeds_dir / name
         text = target.read_text(encoding="utf-8")
         updated, count = re.subn(r"(?m)^published:\s*true\s*$", "published: false", text)

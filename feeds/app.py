@@ -27,15 +27,16 @@ from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validato
 from feeds.catalog import feed_document_path
 from feeds.cluster import follow, lead
 from feeds.config import Settings, resolved_settings
+from feeds.errors import StoreError
 from feeds.events import Broadcaster
 from feeds.filters import FeedQuery
-from feeds.ingest import IngestReport, ingest, release
+from feeds.ingest import IngestReport, ingest, ingest_held, release, unpublish_held
 from feeds.lease import Lease, lease_path
 from feeds.memory import return_freed_blocks
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
-from feeds.store import Store
+from feeds.store import Store, open_store
 from feeds.websub import Notifier, notifications
 
 __all__ = ["Publisher", "create_app", "worker_app"]
@@ -75,15 +76,15 @@ class Publisher:
     def __post_init__(self) -> None:
         self.head = self.store.head()
         self.renderer = self.new_renderer()
-        self.lease = Lease(lease_path(self.settings.store_path))
+        self.lease = Lease(lease_path(self.settings.store_path, self.settings.seeds_dir))
         self.saver = ThreadPoolExecutor(1, thread_name_prefix="fragments")
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
         # Small page caches: requests read a few pages each, and ingests here are incremental
         # but for the first one of a new store (about 10% slower with a small cache).
-        writer = Store.open(settings.store_path, page_cache_mb=2)
-        store = Store.open(settings.store_path, page_cache_mb=2)
+        writer = open_store(settings.store_path, page_cache_mb=2)
+        store = open_store(settings.store_path, page_cache_mb=2)
         store.pin()
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
                    ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
@@ -110,7 +111,7 @@ class Publisher:
             with self.writer.transaction():
                 if self.writer.head() == head:
                     self.writer.put_fragments(fmt, key, bodies)
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, StoreError) as exc:
             log.debug("fragments not kept: %s", exc)
         finally:
             self.write_lock.release()
@@ -184,6 +185,25 @@ class Publisher:
         self.wake()
         return report
 
+    async def store_record(self, name: str, data: bytes) -> IngestReport:
+        """Write one record straight into the store (a node that does not ingest), then switch."""
+        def write() -> IngestReport:
+            with self.write_lock:
+                return ingest_held(self.writer, name, data, self.settings.max_record_bytes,
+                                   schedule_tolerance=self.settings.schedule_tolerance)
+        report = await anyio.to_thread.run_sync(write)
+        self.switch()
+        self.wake()
+        return report
+
+    async def unpublish_held(self, record_id: str) -> IngestReport:
+        def write() -> IngestReport:
+            with self.write_lock:
+                return unpublish_held(self.writer, record_id)
+        report = await anyio.to_thread.run_sync(write)
+        self.switch()
+        return report
+
     def close(self) -> None:
         self.saver.shutdown(wait=True)
         self.notifier.close()
@@ -196,6 +216,10 @@ class Publisher:
     @property
     def seeds_dir(self) -> Path:
         return self.settings.seeds_dir
+
+    @property
+    def holds_records(self) -> bool:
+        return not self.settings.ingest
 
     @property
     def max_bytes(self) -> int:
@@ -255,6 +279,13 @@ def _key(path: str, query: FeedQuery | None) -> str:
     return path if query is None else f"{path}?{query.query_string()}"
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """A document not in memory while the database is away: try again shortly (what was
+    rendered before goes on being served)."""
+    return JSONResponse({"error": str(exc)}, status_code=503,
+                        headers={"Cache-Control": "no-store", "Retry-After": "1"})
+
+
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
                notifier: Notifier | None = None) -> Starlette:
     """An ASGI app serving the settings' store.
@@ -267,13 +298,15 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            leading = publisher.lease.try_take()
+            # A node that does not ingest (--no-ingest) never takes the lease: it only follows.
+            leading = settings.ingest and publisher.lease.try_take()
             if leading and ingest_on_start:
                 log.info("ingest: %s", publisher.ingest().summary())
             async with anyio.create_task_group() as tasks:
                 stop, halt = anyio.Event(), threading.Event()
                 tasks.start_soon(follow, publisher, halt)
-                tasks.start_soon(lead, publisher, stop, False)
+                if settings.ingest:
+                    tasks.start_soon(lead, publisher, stop, False)
                 try:
                     yield
                 finally:
@@ -294,8 +327,10 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
         try:
             publisher.store.head()  # one indexed read: the store answers
             counts = publisher.counts()
-        except sqlite3.Error as exc:
-            return JSONResponse({"status": "unavailable", "error": f"store {settings.store_path}: {exc}"},
+        except (sqlite3.Error, StoreError) as exc:
+            # A StoreError names the store already.
+            reason = str(exc) if isinstance(exc, StoreError) else f"store {publisher.store.location}: {exc}"
+            return JSONResponse({"status": "unavailable", "error": reason},
                                 status_code=503, headers=no_store)
         # Which process answered and the change it serves: one process may be asked apart
         # from the others (each is current within a second of any commit).
@@ -317,6 +352,7 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
             Route("/{path:path}", DocumentEndpoint(publisher), methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(AccessLogMiddleware)] if settings.access_log else [],
+        exception_handlers={StoreError: _store_unavailable},
         lifespan=lifespan,
     )
     app.state.publisher = publisher

@@ -20,7 +20,7 @@ from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
 from feeds.model import utc_timestamp
 from feeds.pool import Workers, worker_count
-from feeds.store import FeedRow, Store
+from feeds.store import FeedRow, Store, describe_location, is_database_url, open_store
 
 __all__ = ["main"]
 
@@ -34,6 +34,8 @@ On a terminal, long work shows a progress bar and ends with a summary table; wit
 when the output is piped, each command prints plain, parseable lines."""
 
 Progress = Callable[[int, int], None]
+STORE_HELP = ("SQLite store file (default: var/store.sqlite3) or a postgresql:// URL "
+              "(libpq form, e.g. postgresql:///feeds?host=/run/postgresql)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,10 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 
     def seeds_and_store(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--seeds", type=Path, metavar="DIR", help="record files (default: seeds)")
-        sub.add_argument("--store", type=Path, metavar="PATH",
-                         help="SQLite store (default: var/store.sqlite3)")
+        sub.add_argument("--store", metavar="PATH|URL", help=STORE_HELP)
         sub.add_argument("--rebuild", action="store_true",
                          help="discard the store and ingest every record file again")
+
+    def no_ingest(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--no-ingest", dest="ingest", action="store_false", default=None,
+                         help="never scan or watch the seeds: the store is filled by other nodes")
 
     sub = command("ingest", "Bring the store in line with the seeds directory.")
     seeds_and_store(sub)
@@ -64,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     seeds_and_store(sub)
     sub.add_argument("--output", type=Path, metavar="DIR", help="export directory (default: output)")
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the export is served from")
+    no_ingest(sub)
 
     sub = command("serve", "Ingest, then serve the feeds over HTTP.")
     seeds_and_store(sub)
@@ -72,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the feeds are served from")
     sub.add_argument("--no-watch", dest="watch", action="store_false", default=None,
                      help="do not ingest changes to the seeds directory as they happen")
+    no_ingest(sub)
     sub.add_argument("--workers", dest="serve_workers", type=int, metavar="N",
                      help="server processes (default: 1); one of them ingests at a time")
 
@@ -79,10 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("output", nargs="?", type=Path, metavar="OUTPUT_DIR",
                      help="export directory (default: output)")
     sub.add_argument("--seeds", type=Path, metavar="DIR", help="record files, for privacy checks")
-    sub.add_argument("--store", type=Path, metavar="PATH", help="store, for unpublished records")
+    sub.add_argument("--store", metavar="PATH|URL", help="store, for unpublished records")
 
     sub = command("stats", "Print the catalogue: feeds, entry counts, dates, rejected files.")
-    sub.add_argument("--store", type=Path, metavar="PATH", help="SQLite store")
+    sub.add_argument("--store", metavar="PATH|URL", help=STORE_HELP)
     return parser
 
 
@@ -95,6 +102,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "watch": getattr(args, "watch", None),
+        "ingest": getattr(args, "ingest", None),
         "serve_workers": getattr(args, "serve_workers", None),
     }
     return load_settings(args.config, overrides)
@@ -160,13 +168,24 @@ def _rate_column() -> Any:
 
 def _open_store(settings: Settings, rebuild: bool = False) -> Store:
     if rebuild:
+        if is_database_url(settings.store_path):
+            raise ConfigError(f"--rebuild: a shared store is not discarded from one node; "
+                              f"drop {describe_location(settings.store_path)}'s tables to start over")
         for suffix in ("", "-wal", "-shm"):
             Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
-    return Store.open(settings.store_path)
+    return open_store(settings.store_path)
+
+
+def _exists(location: Path | str) -> bool:
+    """Whether there is a store to read: a database always is (it is created on first open)."""
+    return is_database_url(location) or Path(location).exists()
 
 
 def _ingest(settings: Settings, args: argparse.Namespace,
             workers: Workers) -> tuple[Store, IngestReport]:
+    if not settings.ingest and args.command != "ingest":
+        # --no-ingest: the seeds are someone else's; an empty folder here means nothing.
+        return _open_store(settings), IngestReport()
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"{settings.seeds_dir}: seeds directory not found (set --seeds)")
     store = _open_store(settings, getattr(args, "rebuild", False))
@@ -269,8 +288,8 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"feeds: {output}: no export here (build one with `feeds build`)", file=sys.stderr)
         return 1
     unpublished: set[str] = set()
-    if settings.store_path.exists():
-        store = Store.open(settings.store_path)
+    if _exists(settings.store_path):
+        store = open_store(settings.store_path)
         unpublished = store.unpublished_ids()
         store.close()
     problems = check_export(output, secret_fragments(settings.seeds_dir), sorted(unpublished))
@@ -296,10 +315,10 @@ def _by_kind(feeds: Sequence[FeedRow]) -> list[tuple[str, int, int, str, str]]:
 
 
 def _stats(settings: Settings, plain: bool) -> int:
-    if not settings.store_path.exists():
-        raise StoreError(f"{settings.store_path}: no store yet; run `feeds ingest` first "
+    if not _exists(settings.store_path):
+        raise StoreError(f"{describe_location(settings.store_path)}: no store yet; run `feeds ingest` first "
                           f"(or pass --store PATH)")
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         feeds, counts, rejected = store.feeds(), store.counts(), store.rejected()
     finally:
@@ -340,6 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except sqlite3.DatabaseError as exc:
         # Damaged pages show only when read: name the file and the way back, from the seeds.
-        print(f"feeds: {_settings(args).store_path}: not a usable store ({exc}); rebuild it from "
-              f"the seeds with `feeds ingest --rebuild`", file=sys.stderr)
+        print(f"feeds: {describe_location(_settings(args).store_path)}: not a usable store ({exc}); "
+              f"rebuild it from the seeds with `feeds ingest --rebuild`", file=sys.stderr)
         return 3

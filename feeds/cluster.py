@@ -20,15 +20,20 @@ from typing import Protocol
 import anyio
 
 from feeds.config import Settings
+from feeds.errors import StoreError
 from feeds.ingest import IngestReport
 from feeds.lease import RETRY_SECONDS, Lease
-from feeds.store import CHANGE_POLL_SECONDS, Store
+from feeds.store import Store
 from feeds.watch import watch_seeds
 
 __all__ = ["RECHECK_SECONDS", "Node", "follow", "lead", "release_when_due"]
 
 log = logging.getLogger("feeds")
 
+# One wait on the store lasts at most this long, so a stopping server does not wait longer.
+# Each store wakes as soon as a commit lands (SQLite polls PRAGMA data_version every 25 ms,
+# PostgreSQL waits on LISTEN), so this sets no latency, only how often a wait starts anew.
+WAIT_SLICE_SECONDS = 0.25
 # How often the timer reads the next due date again although no ingest of this process woke it:
 # another process's API may have stored a scheduled record (which changes no feed, so no
 # change-log entry tells anyone).
@@ -59,7 +64,13 @@ async def follow(node: Node, halt: threading.Event) -> None:
     while not halt.is_set():
         head = await anyio.to_thread.run_sync(_next_head, node.store, node.head, halt)
         if head != node.head:
-            node.switch()
+            try:
+                node.switch()
+            except StoreError as exc:
+                # The database went away between the wake-up and the switch: the requests go
+                # on with the snapshot they have, and the next wake-up tries again.
+                log.warning("switch: %s", exc)
+                await anyio.sleep(RETRY_SECONDS)
 
 
 def _next_head(store: Store, head: int, halt: threading.Event) -> int:
@@ -67,7 +78,7 @@ def _next_head(store: Store, head: int, halt: threading.Event) -> int:
 
     Waits in short slices (each one query of the store) so a stopping server does not wait."""
     while not halt.is_set():
-        found = store.wait_for_change(head, CHANGE_POLL_SECONDS)
+        found = store.wait_for_change(head, WAIT_SLICE_SECONDS)
         if found > head:
             return found
     return head
@@ -88,7 +99,16 @@ async def lead(node: Node, stop: anyio.Event, catch_up: bool) -> None:
     log.info("this process (the lease holder) ingests the seeds")
 
     async def on_change(names: set[str]) -> None:
-        log.info("ingest: %s", (await node.ingest_now()).summary())
+        while not stop.is_set():
+            try:
+                log.info("ingest: %s", (await node.ingest_now()).summary())
+                return
+            except StoreError as exc:
+                # The database is away and nothing was committed: ingest again once it is
+                # back, so a file that landed meanwhile is not lost.
+                log.warning("ingest: %s; trying again", exc)
+                with anyio.move_on_after(RETRY_SECONDS):
+                    await stop.wait()
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(release_when_due, node, stop)
@@ -107,10 +127,18 @@ async def release_when_due(node: Node, stop: anyio.Event) -> None:
     release what is due. The lease holder runs it, so a record is released once."""
     while not stop.is_set():
         woken = node.rescheduled = anyio.Event()
-        due = await anyio.to_thread.run_sync(node.next_due)
+        try:
+            due = await anyio.to_thread.run_sync(node.next_due)
+        except StoreError as exc:  # the database is away: look again once it may be back
+            log.warning("release: %s; trying again", exc)
+            due = None
         delay = math.inf if due is None else max(0.0, due.timestamp() - time.time())
         with anyio.move_on_after(min(delay, RECHECK_SECONDS)):
             await woken.wait()
         if delay <= RECHECK_SECONDS and not woken.is_set() and not stop.is_set():
-            report = await node.release_now()
+            try:
+                report = await node.release_now()
+            except StoreError as exc:  # nothing was committed: the next round releases it
+                log.warning("release: %s; trying again", exc)
+                continue
             log.info("release: scheduled records joined %d feeds", len(report.changed_feeds))

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from feeds.errors import ConfigError
+from feeds.store import is_database_url
 
 __all__ = ["DEFAULT_CONFIG_FILE", "RESOLVED_SETTINGS", "Settings", "load_settings",
            "resolved_settings", "settings_json"]
@@ -42,7 +43,9 @@ class Settings:
     items_per_feed: int = 50
     archive_page_size: int = 50
     seeds_dir: Path = Path("seeds")
-    store_path: Path = Path("var/store.sqlite3")
+    # A file (SQLite, the embedded default) or a postgresql:// URL (libpq form) for a store
+    # several nodes share.
+    store_path: Path | str = Path("var/store.sqlite3")
     output_dir: Path = Path("output")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -64,6 +67,9 @@ class Settings:
     # The publishing API is off while this is empty; FEEDS_API_TOKEN overrides the file.
     api_token: str = ""
     watch: bool = True
+    # False: never scan or watch the seeds (a node of a shared store that others fill); the
+    # publishing API then writes records straight into the store.
+    ingest: bool = True
     # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
     # export's precompressed .gz/.br siblings. Fewer of each means a faster, smaller build.
     # The registry's names (feeds.render.formats.NAMES), spelled out: the registry's renderers
@@ -149,6 +155,8 @@ class Settings:
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "store_path" and isinstance(value, str) and is_database_url(value):
+        return value  # a URL: Path() would fold its "//"
     if isinstance(default, Path):
         if not isinstance(value, str | Path):
             raise ConfigError(f"{name}: expected a path, got {value!r}")

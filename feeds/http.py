@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-from feeds.config import Settings
+if TYPE_CHECKING:  # only for annotations: the store imports this module through feeds.filters
+    from feeds.config import Settings
 
 __all__ = [
     "EXPOSED_HEADERS",

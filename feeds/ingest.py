@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -20,10 +21,11 @@ from feeds.parse import (
     record_id_from_url,
 )
 from feeds.pool import Workers
-from feeds.store import FileState, Store, StoredRecord
+from feeds.store import HELD_PREFIX, FileState, Store, StoredRecord, is_held
 from feeds.validate import record_from_mapping
 
-__all__ = ["IngestReport", "ingest", "is_scheduled", "parse_record", "release", "scan_seeds"]
+__all__ = ["IngestReport", "ingest", "ingest_held", "is_scheduled", "parse_record", "release",
+           "scan_seeds", "unpublish_held"]
 
 Progress = Callable[[int, int], None]
 
@@ -140,9 +142,10 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     now = now or datetime.now(UTC)
     now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
-    known = store.file_states()
+    # Records the API wrote straight into a shared store are no seeds folder's to remove.
+    known = {name: state for name, state in store.file_states().items() if not is_held(name)}
     removed = sorted(set(known) - set(on_disk))
-    retry = store.retry_paths()
+    retry = {name for name in store.retry_paths() if not is_held(name)}
     candidates = sorted(
         name for name, st in on_disk.items()
         if name not in known or name in retry
@@ -202,3 +205,42 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
         errors=tuple(errors),
         changed_feeds=frozenset(changed),
     )
+
+
+def ingest_held(store: Store, name: str, data: bytes, max_bytes: int,
+                now: datetime | None = None,
+                schedule_tolerance: int = Settings.schedule_tolerance) -> IngestReport:
+    """Store one record file's bytes straight into ``store``, under ``HELD_PREFIX + name``.
+
+    For a node that does not ingest a seeds folder: the store is where its records live, so
+    when this returns (committed) the record survives the node. The same rules as ``ingest``
+    apply (validation, and the name sorting first wins a duplicate id or URL); a rejected
+    record leaves the store as it was.
+    """
+    path = HELD_PREFIX + name
+    now = now or datetime.now(UTC)
+    try:
+        record = StoredRecord.of(parse_record(name, data, max_bytes, now))
+        state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
+        scheduled = is_scheduled(record.published_at, _epoch(now), schedule_tolerance)
+        with store.transaction():
+            changed = (_settle_rivals(store, path, record)
+                       | store.put_record(path, state, record, scheduled))
+    except RecordError as error:
+        return IngestReport(seen=1, rejected=1, errors=(error.with_traceback(None),))
+    return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))
+
+
+def unpublish_held(store: Store, record_id: str) -> IngestReport:
+    """Unpublish a record held in the store (``ingest_held``); it stays stored, as a record
+    file with ``published: false`` stays in the seeds."""
+    with store.transaction():
+        path = store.record_path(record_id)
+        if path is None or not is_held(path):
+            return IngestReport()
+        record = replace(store.records([record_id])[0], published=False)
+        stored = StoredRecord.of(record)
+        data = stored.data.encode()
+        state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
+        changed = store.put_record(path, state, stored)
+    return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))

@@ -13,15 +13,21 @@ import fcntl
 import os
 from pathlib import Path
 
+from feeds.store import is_database_url
+
 __all__ = ["RETRY_SECONDS", "Lease", "lease_path"]
 
 # How often a follower tries to take the lease.
 RETRY_SECONDS = 0.5
 
 
-def lease_path(store_path: Path) -> Path:
-    """The lock file of the store at ``store_path``."""
-    return store_path.with_name(store_path.name + ".lead")
+def lease_path(store_path: Path | str, seeds_dir: Path) -> Path:
+    """The lock file: beside a SQLite store; for a database (shared by other machines, which
+    take leases of their own), beside the seeds folder this machine's processes ingest."""
+    if is_database_url(store_path):
+        return seeds_dir.with_name(seeds_dir.name + ".lead")
+    path = Path(store_path)
+    return path.with_name(path.name + ".lead")
 
 
 class Lease:

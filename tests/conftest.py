@@ -14,7 +14,8 @@ from feeds.app import create_app
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
-from feeds.store import Store
+from feeds.store import Store, open_store
+from tests.pg import pg_url, postgres  # noqa: F401 - fixtures: a real PostgreSQL
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -66,14 +67,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def store(settings: Settings) -> Store:
-    opened = Store.open(settings.store_path)
+    opened = open_store(settings.store_path)
     yield opened  # type: ignore[misc]
     opened.close()
 
 
 def build(settings: Settings) -> Path:
     """Ingest and export, as `feeds build` does; returns the output directory."""
-    opened = Store.open(settings.store_path)
+    opened = open_store(settings.store_path)
     try:
         ingest(opened, settings.seeds_dir, settings.max_record_bytes)
         export(opened, settings)

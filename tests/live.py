@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @contextmanager
 def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: float = 20.0,
             more_settings: str = "", listen: str = "config", base_url: str | None = None,
-            env: dict[str, str] | None = None,
+            env: dict[str, str] | None = None, store: str | None = None,
             ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """Run `python -m feeds serve` until the block ends (or the test kills it).
 
@@ -37,6 +37,8 @@ def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: f
     port and base URL come from: ``config`` (feeds.yaml), ``flags`` (``--host``, ``--port`` and
     ``--base-url``) or ``uvicorn`` (``uvicorn server:app``, the README's other way to serve,
     with feeds.yaml named by $FEEDS_CONFIG). ``env`` is added to the server's environment.
+    ``store`` is a store other than ``root/store.sqlite3`` (a postgresql:// URL); with several
+    nodes behind one name, give them all that name's ``base_url``.
     """
     port = free_port()
     base_url = base_url or f"http://127.0.0.1:{port}/"
@@ -44,7 +46,7 @@ def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: f
     where = {"config": f"base_url: {base_url}\nport: {port}\n", "flags": "",
              "uvicorn": f"base_url: {base_url}\n"}[listen]
     config.write_text(
-        f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n{where}access_log: false\n"
+        f"seeds_dir: {seeds}\nstore_path: '{store or root / 'store.sqlite3'}'\n{where}access_log: false\n"
         f"api_token: '{token}'\n{more_settings}", encoding="utf-8",
     )
     log = open(root / f"server-{port}.log", "wb")  # noqa: SIM115 - closed in finally

@@ -16,7 +16,8 @@ from feeds.config import Settings
 from feeds.errors import RecordError
 from feeds.ingest import ingest
 from feeds.parse import RECORD_ID
-from feeds.store import Store
+from feeds.store import open_store
+from tests.conftest import SEEDS
 from tests.helpers import NEW_RECORD
 
 
@@ -65,7 +66,7 @@ def test_api_posts_a_record_under_the_id_ingest_gives_its_url(
     dropped = tmp_path / "dropped"
     dropped.mkdir()
     (dropped / "one-article.txt").write_text(NEW_RECORD, encoding="utf-8")
-    store = Store.open(tmp_path / "dropped.sqlite3")
+    store = open_store(tmp_path / "dropped.sqlite3")
     try:
         ingest(store, dropped, 1_000_000)
         (ingested,) = store.published_ids()
@@ -92,3 +93,26 @@ def test_api_updates_a_record_it_named_before_ids_had_one_rule(
     assert again.json()["id"] == legacy and again.json()["file"] == f"{legacy}.txt"
     assert "A longer note" in (seeds_dir / f"{legacy}.txt").read_text(encoding="utf-8")
     assert not list(seeds_dir.glob("u*.txt"))
+
+
+def test_api_on_a_node_that_does_not_ingest_writes_into_the_store(settings: Settings) -> None:
+    quiet = dataclasses.replace(settings, ingest=False, api_token="t0ken")
+    auth = {"Authorization": "Bearer t0ken"}
+    record = (settings.seeds_dir / "001_3f9a2c7e8b104d5a.txt").read_text(encoding="utf-8")
+    record = record.replace("beckershospitalreview.com/healthcare", "beckershospitalreview.com/held")
+    with TestClient(create_app(quiet)) as client:
+        assert client.get("/healthz").json()["records"] == 0  # the seeds were not read
+        posted = client.post("/api/records", content=record.encode(), headers=auth)
+        assert posted.status_code == 201, posted.text
+        record_id = posted.json()["id"]
+        assert record_id.encode() in client.get("/feeds/all.atom").content
+        assert client.post("/api/records", content=record.encode(), headers=auth).status_code == 200
+        assert client.delete(f"/api/records/{record_id}", headers=auth).json()["published"] is False
+        assert record_id.encode() not in client.get("/feeds/all.atom").content
+    assert sorted(p.name for p in settings.seeds_dir.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+    store = open_store(settings.store_path)
+    try:
+        assert store.record_path(record_id) == f"api/{record_id}.txt"
+        assert store.unpublished_ids() == {record_id}
+    finally:
+        store.close()

@@ -16,7 +16,7 @@ from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.render import Renderer
 from feeds.render.formats import FORMATS
-from feeds.store import Store
+from feeds.store import Store, open_store
 from tests.archive_walk import expected_feeds, walk
 from tests.helpers import NEW_RECORD
 
@@ -55,7 +55,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings,
     generate(3000, root / "seeds", seed=5005)
     settings = Settings(seeds_dir=root / "seeds", store_path=root / "store.sqlite3",
                         base_url="http://feeds.test/", items_per_feed=10, archive_page_size=10)
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     ingest(store, settings.seeds_dir, settings.max_record_bytes)
     yield settings, store
     store.close()

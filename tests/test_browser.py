@@ -20,7 +20,7 @@ import uvicorn
 
 from feeds.app import create_app
 from feeds.config import Settings
-from feeds.store import Store
+from feeds.store import open_store
 from tests.conftest import ROOT, SEEDS, require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -141,7 +141,7 @@ def _tab(browser: Any, site: tuple[str, Settings]) -> Iterator[Any]:
 
 
 def _feeds(settings: Settings) -> list[Any]:
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         return store.feeds()
     finally:

@@ -21,7 +21,7 @@ import feedparser
 import httpx
 import pytest
 
-from feeds.store import Store
+from feeds.store import open_store
 from tests.live import TOKEN, serving, wait_for
 from tests.test_websub import running_hub
 
@@ -153,7 +153,7 @@ def test_cluster_a_record_dropped_into_3_workers_is_served_by_every_worker_withi
         assert leader not in after
         assert sum(answer["ingesting"] for answer in after.values()) == 1
         assert process.poll() is None
-    store = Store.open(tmp_path / "store.sqlite3")
+    store = open_store(tmp_path / "store.sqlite3")
     try:
         assert store.counts()["published"] == expected
         assert posted.json()["id"] in store.published_ids()
@@ -164,10 +164,10 @@ def test_cluster_a_record_dropped_into_3_workers_is_served_by_every_worker_withi
 def test_cluster_processes_starting_together_create_one_store(tmp_path: Path) -> None:
     # `uvicorn server:app --workers N` on a new store: every process opens it at once.
     path, go = tmp_path / "new.sqlite3", tmp_path / "go"
-    opening = ("import sys, time; from pathlib import Path; from feeds.store import Store; "
+    opening = ("import sys, time; from pathlib import Path; from feeds.store import open_store; "
                "print('ready', flush=True); go = Path(sys.argv[2])\n"
                "while not go.exists(): time.sleep(0.001)\n"
-               "Store.open(Path(sys.argv[1])).close()")
+               "open_store(Path(sys.argv[1])).close()")
     processes = [subprocess.Popen([sys.executable, "-c", opening, str(path), str(go)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
     for process in processes:
@@ -175,7 +175,7 @@ def test_cluster_processes_starting_together_create_one_store(tmp_path: Path) ->
     go.touch()
     errors = [process.communicate(timeout=60)[1].decode() for process in processes]
     assert [process.returncode for process in processes] == [0] * 4, errors
-    store = Store.open(path)
+    store = open_store(path)
     try:
         assert store.head() == 0 and store.feeds()[0].path == "all"
     finally:

@@ -65,6 +65,15 @@ def test_config_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "absent.yaml")
 
 
+def test_config_store_path_takes_a_postgresql_url_as_written(tmp_path: Path) -> None:
+    url = "postgresql:///feeds?host=/run/postgresql&user=postgres"
+    config = tmp_path / "feeds.yaml"
+    config.write_text("site_title: x\n", encoding="utf-8")
+    assert load_settings(config, {"store_path": url}).store_path == url
+    config.write_text(f"store_path: '{url}'\n", encoding="utf-8")
+    assert load_settings(config).store_path == url
+    config.write_text("store_path: var/s.sqlite3\n", encoding="utf-8")
+    assert load_settings(config).store_path == Path("var/s.sqlite3")
 def test_config_resolved_settings_reach_worker_processes_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,7 @@ from lxml import etree, html
 from feeds.config import Settings
 from feeds.export import export
 from feeds.ingest import ingest
-from feeds.store import Store
+from feeds.store import open_store
 from feeds.validate import check_url
 
 NASTY = Path(__file__).resolve().parent / "nasty" / "records"
@@ -36,7 +36,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(NASTY / name, seeds / name)
     settings = Settings(seeds_dir=seeds, store_path=root / "store.sqlite3", output_dir=root / "output",
                         base_url="http://feeds.test/", watch=False)
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         assert ingest(store, seeds, settings.max_record_bytes, now=NOW).rejected == 0
         export(store, settings)

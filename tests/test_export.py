@@ -30,7 +30,7 @@ from feeds.export import MANIFEST, ExportReport, build_lock, builds_dir, export
 from feeds.export.builder import TreeBuilder
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
-from feeds.store import Store
+from feeds.store import open_store
 from tests.conftest import ROOT, require
 from tests.helpers import documents
 
@@ -38,7 +38,7 @@ CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersec
 
 
 def _build(settings: Settings) -> ExportReport:
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         ingest(store, settings.seeds_dir, settings.max_record_bytes)
         return export(store, settings)
@@ -75,7 +75,7 @@ def test_export_leaves_out_a_scheduled_record_until_a_build_after_its_date(
     assert b"cybersecurity" not in (output / "feeds.opml").read_bytes()
     assert check_export(output, unpublished_ids=[CYBERSECURITY_ONLY_RECORD]) == []
 
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:  # a build run after the record's date
         ingest(store, settings.seeds_dir, settings.max_record_bytes, now=due)
         export(store, settings)
@@ -114,7 +114,7 @@ def test_export_incremental_edit_rewrites_only_that_records_documents(tmp_path: 
     edited = sorted(seeds.glob("*.txt"))[1234]
     _set_field(edited, "title", '"An edited title for the incremental test"')
     record_id = edited.stem.split("_")[1]
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     feeds = {row[0] for row in store.db.execute(
         "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
     store.close()

@@ -23,7 +23,7 @@ import pytest
 from benchmarks.corpus import generate
 from feeds.cli import main
 from feeds.errors import StoreError
-from feeds.store import Store
+from feeds.store import open_store
 
 KILLS = 15
 # More rounds, only while too few kills have landed mid-ingest (a loaded machine shifts timings).
@@ -53,7 +53,7 @@ def _state(path: Path) -> dict[str, Any]:
 
 def _assert_consistent(path: Path) -> None:
     """The store opens and agrees with itself: files, records, memberships and feed counts."""
-    store = Store.open(path)
+    store = open_store(path)
     try:
         db = store.db
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -173,7 +173,7 @@ def _rebuild_recovers(seeds: Path, store: Path, capsys: pytest.CaptureFixture[st
     assert main(["ingest", "--quiet", "--rebuild", "--seeds", str(seeds), "--store", str(store)]) == 0
     assert "9 files seen, 9 ingested" in capsys.readouterr().out
     _assert_consistent(store)
-    assert len(Store.open(store).published_ids()) == 7
+    assert len(open_store(store).published_ids()) == 7
 
 
 def test_faults_garbage_store_is_refused_with_a_way_to_rebuild(
@@ -184,7 +184,7 @@ def test_faults_garbage_store_is_refused_with_a_way_to_rebuild(
     garbage = os.urandom(64 * 1024)
     store.write_bytes(garbage)
     with pytest.raises(StoreError, match=r"not a usable store") as refused:
-        Store.open(store)
+        open_store(store)
     assert str(store) in str(refused.value) and "feeds ingest --rebuild" in str(refused.value)
     capsys.readouterr()
     assert main(["ingest", "--quiet", "--seeds", str(seeds), "--store", str(store)]) == 3
@@ -220,7 +220,7 @@ def test_faults_older_store_is_refused_with_a_way_to_rebuild(
     db.commit()
     db.close()
     with pytest.raises(StoreError, match=r"store format 1, this version of feeds needs") as refused:
-        Store.open(store)
+        open_store(store)
     assert str(store) in str(refused.value) and "feeds ingest --rebuild" in str(refused.value)
     capsys.readouterr()
     assert main(["ingest", "--quiet", "--seeds", str(seeds), "--store", str(store)]) == 3

@@ -12,13 +12,13 @@ from feeds.ingest import ingest
 from feeds.pool import Workers
 from feeds.render import Renderer, fragments
 from feeds.render.formats import FORMATS
-from feeds.store import Store
+from feeds.store import Store, open_store
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     generate(80, tmp_path / "seeds", seed=5)
-    opened = Store.open(tmp_path / "store.sqlite3")
+    opened = open_store(tmp_path / "store.sqlite3")
     ingest(opened, tmp_path / "seeds", 1_000_000)
     return opened
 

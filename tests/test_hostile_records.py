@@ -20,7 +20,7 @@ from feeds.config import Settings
 from feeds.errors import RecordError
 from feeds.export import export
 from feeds.ingest import IngestReport, ingest, parse_record
-from feeds.store import Store
+from feeds.store import open_store
 from tests.conftest import SEEDS
 from tests.helpers import documents, jing_errors
 from tests.wellformed import document_problems
@@ -104,7 +104,7 @@ class Built:
 
 
 def _ingest_and_export(settings: Settings) -> tuple[IngestReport, dict[str, str]]:
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         report = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=NOW)
         rows = store.db.execute("SELECT path, id FROM records WHERE published=1")
@@ -327,7 +327,7 @@ def test_nasty_line_ends_bom_and_final_newline_publish_the_clean_twins_text(buil
     clean += b"" if clean.endswith(b"\n") else b"\n"
     assert clean != raw
     twin = parse_record(name, clean, 1_000_000, NOW)
-    store = Store.open(built.settings.store_path)
+    store = open_store(built.settings.store_path)
     try:
         (published,) = store.records([built.published[name]])
     finally:
@@ -358,7 +358,7 @@ def test_nasty_duplicate_winner_does_not_depend_on_arrival_order(tmp_path: Path)
     seeds.mkdir()
     settings = Settings(seeds_dir=seeds, store_path=tmp_path / "s.sqlite3",
                         output_dir=tmp_path / "out", watch=False)
-    store = Store.open(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         for name in ("903_cccccccccccccccc.txt", "901_aaaaaaaaaaaaaaaa.txt",
                      "900_aaaaaaaaaaaaaaaa.txt", "902_bbbbbbbbbbbbbbbb.txt"):
@@ -400,7 +400,7 @@ def test_nasty_fifty_megabyte_file_is_refused_by_the_configurable_limit(tmp_path
         handle.write(_record().encode())
         handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB without writing them
     (seeds / "small.txt").write_text(_record(webUrl="https://nasty.example/small"), encoding="utf-8")
-    store = Store.open(tmp_path / "s.sqlite3")
+    store = open_store(tmp_path / "s.sqlite3")
     try:
         report = ingest(store, seeds, 1_000_000, now=NOW)
         (error,) = report.errors

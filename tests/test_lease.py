@@ -12,7 +12,9 @@ from tests.live import wait_for
 
 
 def test_lease_path_is_beside_the_store() -> None:
-    assert lease_path(Path("var/store.sqlite3")) == Path("var/store.sqlite3.lead")
+    assert lease_path(Path("var/store.sqlite3"), Path("seeds")) == Path("var/store.sqlite3.lead")
+    # A shared database: the lease is this machine's, beside the seeds it ingests.
+    assert lease_path("postgresql:///feeds?host=/run/x", Path("/srv/seeds")) == Path("/srv/seeds.lead")
 
 
 def test_lease_one_holder_until_it_releases(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from feeds.store import Store
+from feeds.store import open_store
 from tests.helpers import front_matter
 from tests.live import TOKEN, serving, wait_for
 
@@ -151,7 +151,7 @@ def test_live_accepted_record_survives_kill_9(seeds_dir: Path, tmp_path: Path) -
         assert created.status_code == 201
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    store = Store.open(tmp_path / "store.sqlite3")
+    store = open_store(tmp_path / "store.sqlite3")
     try:
         assert created.json()["id"] in store.published_ids()
     finally:

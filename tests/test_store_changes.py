@@ -11,7 +11,7 @@ import pytest
 
 from feeds.config import Settings
 from feeds.ingest import ingest, parse_record
-from feeds.store import FileState, Store, StoredRecord
+from feeds.store import FileState, Store, StoredRecord, open_store
 
 NEW_RECORD = """---
 title: "A change"
@@ -57,7 +57,7 @@ def test_store_changes_a_rolled_back_ingest_leaves_no_row(store: Store) -> None:
 
 
 def test_store_changes_a_pinned_reader_sees_its_snapshots_head(settings: Settings, store: Store) -> None:
-    reader = Store.open(settings.store_path)
+    reader = open_store(settings.store_path)
     try:
         reader.pin()
         ingest(store, settings.seeds_dir, settings.max_record_bytes)
@@ -70,10 +70,10 @@ def test_store_changes_a_pinned_reader_sees_its_snapshots_head(settings: Setting
 
 def test_store_changes_table_added_to_a_store_made_before_it(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    Store.open(path).close()
+    open_store(path).close()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE changes")
-    reopened = Store.open(path)
+    reopened = open_store(path)
     try:
         assert reopened.head() == 0
     finally:
@@ -81,7 +81,7 @@ def test_store_changes_table_added_to_a_store_made_before_it(tmp_path: Path) -> 
 
 
 def test_store_changes_wait_wakes_on_another_connections_commit(settings: Settings, store: Store) -> None:
-    waiter = Store.open(settings.store_path)
+    waiter = open_store(settings.store_path)
     try:
         assert waiter.wait_for_change(0, timeout=0.05) == 0  # nothing committed: the timeout
         woke: list[int] = []

@@ -1,8 +1,4 @@
-"""The SQLite store: records, which feed holds which record, and cached entry fragments.
-
-The store holds no ``secured`` value: nothing we publish needs it, and data that is never
-stored can never leak from a backup, a log or a debugging session.
-"""
+"""The SQLite store (WAL): the embedded default, one file beside the seeds."""
 
 from __future__ import annotations
 
@@ -12,16 +8,16 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from feeds.errors import StoreError
-from feeds.filters import FeedQuery, words_of
+from feeds.filters import FeedQuery
 from feeds.model import Record
 from feeds.slugs import unique_slug
+from feeds.store import ALL_FEED, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
 
-__all__ = ["SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord"]
+__all__ = ["SQLiteStore"]
 
 SCHEMA_VERSION = "4"
 
@@ -77,79 +73,7 @@ CREATE TABLE fragments (
 );
 """ + _CHANGES
 
-ALL_FEED = "all"
-# The ``published`` value of a record held back until its date: see the schema.
-SCHEDULED = 2
-
-
-@dataclass(frozen=True)
-class FileState:
-    size: int
-    mtime_ns: int
-    digest: str
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """A record as the store writes it: its JSON and the fields the store indexes.
-
-    Made where the record is parsed (a pool worker), so the writing process neither encodes
-    JSON nor unpickles a tree of dataclasses per record.
-    """
-
-    id: str
-    web_url: str
-    published: bool
-    published_at: int  # seconds since the epoch
-    provider_domain: str
-    provider_name: str
-    topics: tuple[str, ...]
-    quality: int | None
-    heat: int | None
-    words: str
-    data: str
-
-    @classmethod
-    def of(cls, record: Record) -> StoredRecord:
-        words = words_of(f"{record.title}\n{record.excerpt or ''}")
-        return cls(
-            id=record.id,
-            web_url=record.web_url,
-            published=record.published,
-            published_at=_epoch(record.published_at),
-            provider_domain=record.provider.domain,
-            provider_name=record.provider.name,
-            topics=record.topics,
-            quality=record.quality,
-            heat=record.heat,
-            # Spaces on both sides of every word: a whole word is one substring test.
-            words=f" {' '.join(words)} ",
-            data=json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
-        )
-
-
-@dataclass(frozen=True)
-class FeedRow:
-    """A feed as the store knows it: ``path`` is ``all``, ``topics/<slug>`` or ``providers/<slug>``."""
-
-    path: str
-    kind: str
-    name: str
-    version: int
-    count: int
-    newest: datetime | None
-    oldest: datetime | None
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _moment(epoch: int | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-class Store:
+class SQLiteStore:
     """A connection to the store file; one per thread or process."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
@@ -164,7 +88,7 @@ class Store:
         self._watched: tuple[int | None, int] = (None, 0)  # its data_version, and the head then
 
     @classmethod
-    def open(cls, path: Path, page_cache_mb: int = 64) -> Store:
+    def open(cls, path: Path, page_cache_mb: int = 64) -> SQLiteStore:
         """Open (creating if needed) the store at ``path``; refuses a store of another version."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -211,6 +135,10 @@ class Store:
                 f"`feeds ingest --rebuild`"
             ) from None
         return cls(db, path)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -406,7 +334,7 @@ class Store:
         row = self.db.execute(
             "SELECT min(published_at) FROM records WHERE published = ?", (SCHEDULED,)
         ).fetchone()
-        return _moment(row[0])
+        return moment(row[0])
 
     def _remove_record(self, record_id: str, path: str) -> set[str]:
         owner = self.record_path(record_id)
@@ -440,7 +368,7 @@ class Store:
 
     def _bump(self, feeds: Iterable[str]) -> None:
         """Count a change to each of ``feeds``; versions are updated once, as the transaction ends."""
-        assert self._bumps is not None, "store changes are made inside Store.transaction()"
+        assert self._bumps is not None, "store changes are made inside SQLiteStore.transaction()"
         self._bumps.update(feeds)
 
     # -- reading -----------------------------------------------------------------------------
@@ -456,7 +384,7 @@ class Store:
             ORDER BY g.kind, g.path
             """
         )
-        return [_feed_row(row) for row in rows]
+        return [feed_row(row) for row in rows]
 
     def group_paths(self, kind: str) -> dict[str, str]:
         """Feed paths of one kind by key: casefolded topic name or provider domain."""
@@ -543,7 +471,7 @@ class Store:
 
     def published_at(self, record_id: str) -> datetime | None:
         row = self.db.execute("SELECT published_at FROM records WHERE id=?", (record_id,)).fetchone()
-        return None if row is None else _moment(row[0])
+        return None if row is None else moment(row[0])
 
     def published_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM records WHERE published=1")}
@@ -618,7 +546,3 @@ class _Taken:
         row = self.db.execute("SELECT 1 FROM groups WHERE path=?", (f"{self.kind}/{slug}",))
         return row.fetchone() is not None
 
-
-def _feed_row(row: tuple[str, str, str, int, int, int | None, int | None]) -> FeedRow:
-    path, kind, name, version, count, newest, oldest = row
-    return FeedRow(path, kind, name, version, count, _moment(newest), _moment(oldest))

@@ -1,0 +1,496 @@
+"""The PostgreSQL store: one database shared by several nodes (psycopg 3 and its pool).
+
+The tables (``postgres_schema.py``) mirror SQLite's; the change log's wake-ups are
+``postgres_listen.py``'s.
+
+Writers are serialized by a transaction-level advisory lock taken first in every writing
+transaction: concurrent ingests from several nodes then apply one after the other (each
+sees what the previous committed, so no record is lost or stored twice), group versions and
+change-log numbers grow in commit order, and a follower reading the change log never sees
+a later number commit before an earlier one.
+https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import psycopg_pool
+
+from feeds.errors import StoreError
+from feeds.filters import FeedQuery
+from feeds.model import Record
+from feeds.slugs import unique_slug
+from feeds.store import (
+    ALL_FEED,
+    SCHEDULED,
+    FeedRow,
+    FileState,
+    StoredRecord,
+    describe_location,
+    feed_row,
+    moment,
+)
+from feeds.store.postgres_listen import Listener
+from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION
+
+__all__ = ["CHANNEL", "PostgresStore"]
+
+# pg_advisory_xact_lock keys ("feeds" and "feeds schema" as numbers): one for writers, one
+# for creating the schema when several nodes open a new database at once.
+WRITE_LOCK = 0x6665656473
+SCHEMA_LOCK = 0x6665656473_01
+# The LISTEN/NOTIFY channel: a payload-free wake-up; what changed is read from ``changes``.
+CHANNEL = "feeds_changes"
+# How long a request waits for a pooled connection before the store is called unavailable.
+CONNECT_TIMEOUT = 3.0
+# A snapshot is pinned between requests (by /healthz, too): it waits less.
+PIN_TIMEOUT = 1.0
+
+_HEAD = "SELECT coalesce(max(seq), 0) FROM changes"
+Rows = list[tuple[Any, ...]]
+
+
+class PostgresStore:
+    """A pool of connections to one database; one store object per thread of work."""
+
+    def __init__(self, pool: psycopg_pool.ConnectionPool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self._tx: psycopg.Connection[Any] | None = None
+        # pin(): reads go to one snapshot (``_pinned``, of change ``_pinned_head``) until unpin.
+        self._pinning = False
+        self._pinned: psycopg.Connection[Any] | None = None
+        self._pinned_head: int | None = None
+        self._listener: Listener | None = None
+        # As in SQLite's store: groups looked up and version bumps within one transaction.
+        self._groups: dict[tuple[str, str], str] = {}
+        self._bumps: Counter[str] | None = None
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        """Connect to ``url`` (libpq form), creating the schema in a new database."""
+        try:
+            # A connection of its own first: a wrong URL fails at once, with libpq's reason.
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
+                    conn.execute(SCHEMA)
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except psycopg.Error as exc:
+            raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{describe_location(url)}: store format {row[0] if row else 'unknown'}, "
+                             f"this version of feeds needs {SCHEMA_VERSION}")
+        pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True,
+            check=psycopg_pool.ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT,
+            # Give a lost connection up at once rather than retrying it with a growing backoff
+            # (seconds after the database is back): the next request connects anew.
+            reconnect_timeout=1.0, name="feeds-store")
+        return cls(pool, url)
+
+    @property
+    def location(self) -> str:
+        return describe_location(self.url)
+
+    def close(self) -> None:
+        self.unpin()
+        if self._listener is not None:
+            self._listener.close()
+        self.pool.close()
+
+    def shrink_memory(self) -> None:
+        """Nothing to give back: the database server holds the pages."""
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _unavailable(self, exc: Exception) -> StoreError:
+        return StoreError(f"{self.location}: the database is unavailable ({exc})")
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """The transaction's connection, else the pinned one, else one from the pool."""
+        if self._tx is not None:
+            yield self._tx
+        elif self._pinning:
+            if self._pinned is None or self._pinned.broken or self._pinned.closed:
+                self._snapshot()
+            assert self._pinned is not None
+            yield self._pinned
+        else:
+            try:
+                with self.pool.connection() as conn:
+                    yield conn
+            except psycopg_pool.PoolTimeout as exc:
+                raise self._unavailable(exc) from None
+
+    def _rows(self, sql: str, params: Sequence[Any] = (), again: bool = True) -> Rows:
+        try:
+            with self._connection() as conn:
+                cursor = conn.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        except psycopg.OperationalError as exc:
+            lost = self._tx is None and self._pinned is not None and self._pinned.broken
+            if not (again and lost):
+                raise self._unavailable(exc) from None
+        # The pinned connection was lost just now (a database restart): ask once more, which
+        # pins again onto the same state, so the first request after a restart succeeds.
+        return self._rows(sql, params, again=False)
+
+    def _many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        if not params:
+            return
+        try:
+            with self._connection() as conn:
+                conn.cursor().executemany(sql, params)
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- snapshots and transactions --------------------------------------------------------------
+
+    def pin(self) -> None:
+        """Hold one REPEATABLE READ snapshot of the newest state until ``unpin``.
+
+        https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ
+        """
+        held = self._pinned_head
+        self._drop_snapshot()
+        self._pinning, self._pinned_head = True, None
+        try:
+            self._snapshot()
+        except StoreError:
+            # Still pinned to the state held so far (the caller goes on serving it).
+            self._pinned_head = held
+            raise
+
+    def _snapshot(self) -> None:
+        """Take the snapshot; when one was held before (its connection lost with a database
+        restart), only of that same state: a later one is for the caller to switch to, since
+        what it derived from the old state must not be mixed with the new."""
+        self._drop_snapshot()
+        try:
+            conn = self.pool.getconn(timeout=PIN_TIMEOUT)
+        except psycopg_pool.PoolTimeout as exc:
+            raise self._unavailable(exc) from None
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            head = int(conn.execute(_HEAD).fetchone()[0])  # type: ignore[index]
+        except psycopg.OperationalError as exc:
+            self.pool.putconn(conn)
+            raise self._unavailable(exc) from None
+        if self._pinned_head is not None and head != self._pinned_head:
+            conn.execute("ROLLBACK")
+            self.pool.putconn(conn)
+            raise StoreError(f"{self.location}: the snapshot was lost and the store has "
+                             f"changed since; switch to the new one")
+        self._pinned, self._pinned_head = conn, head
+
+    def _drop_snapshot(self) -> None:
+        conn, self._pinned = self._pinned, None
+        if conn is not None:
+            if not conn.broken and not conn.closed:
+                with suppress(psycopg.OperationalError):
+                    conn.execute("COMMIT")
+            self.pool.putconn(conn)
+
+    def unpin(self) -> None:
+        self._pinning, self._pinned_head = False, None
+        self._drop_snapshot()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing, one writer at a time across every node (the advisory lock)."""
+        assert self._tx is None, "transactions do not nest"
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self._tx = conn
+                self._groups.clear()
+                bumps = self._bumps = Counter()
+                try:
+                    yield
+                    self._many("UPDATE groups SET version = version + %s WHERE path = %s",
+                               [(count, feed) for feed, count in bumps.items()])
+                    if bumps:
+                        # In the same transaction as the records; NOTIFY is delivered at commit.
+                        self._rows("INSERT INTO changes (feeds) VALUES (%s)", (json.dumps(sorted(bumps)),))
+                        self._rows(f"NOTIFY {CHANNEL}")
+                finally:
+                    self._tx = None
+                    self._groups.clear()
+                    self._bumps = None
+        except psycopg_pool.PoolTimeout as exc:
+            raise self._unavailable(exc) from None
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
+        return int(self._one(_HEAD))
+
+    def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
+        """The head, and every feed changed by the changes after ``seq`` up to it."""
+        rows = self._rows("SELECT seq, feeds FROM changes WHERE seq > %s ORDER BY seq", (seq,))
+        if not rows:
+            return self.head(), frozenset()
+        return int(rows[-1][0]), frozenset(feed for _, feeds in rows for feed in json.loads(feeds))
+
+    def wait_for_change(self, seq: int, timeout: float) -> int:
+        """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head
+        (``seq`` while the database is unreachable). See ``postgres_listen``."""
+        if self._listener is None:
+            self._listener = Listener(self.url, CHANNEL, _HEAD)
+        return self._listener.wait(seq, timeout)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
+        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def touch_file(self, path: str, state: FileState) -> None:
+        self._rows("UPDATE files SET size=%s, mtime_ns=%s WHERE path=%s", (state.size, state.mtime_ns, path))
+
+    def rejected(self) -> list[tuple[str, str]]:
+        return [(p, e) for p, e in self._rows(
+            "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")]
+
+    def record_path(self, record_id: str) -> str | None:
+        found = self._one("SELECT path FROM records WHERE id=%s", (record_id,))
+        return None if found is None else str(found)
+
+    # -- changes (inside a transaction) --------------------------------------------------------
+
+    def remove_file(self, path: str) -> set[str]:
+        record_id = self._one("DELETE FROM files WHERE path=%s RETURNING record_id", (path,))
+        return set() if record_id is None else self._remove_record(record_id, path)
+
+    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]:
+        changed = self.remove_file(path)
+        self._rows("INSERT INTO files VALUES (%s, %s, %s, %s, NULL, %s, %s)",
+                   (path, state.size, state.mtime_ns, state.digest, error, retry))
+        return changed
+
+    def retry_paths(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT path FROM files WHERE retry")}
+
+    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
+        rows = self._rows(
+            "SELECT path, CASE WHEN id = %s THEN 'id' ELSE 'webUrl' END FROM records "
+            "WHERE (id = %s OR url = %s) AND path != %s ORDER BY path",
+            (record.id, record.id, record.web_url, path))
+        return [(other, field) for other, field in rows]
+
+    def demote(self, path: str, error: str) -> set[str]:
+        size, mtime_ns, digest = self._rows(
+            "SELECT size, mtime_ns, digest FROM files WHERE path=%s", (path,))[0]
+        return self.reject_file(path, FileState(size, mtime_ns, digest), error, retry=True)
+
+    def put_record(self, path: str, state: FileState, record: StoredRecord,
+                   scheduled: bool = False) -> set[str]:
+        changed = self.remove_file(path)
+        at = record.published_at
+        feeds: list[str] = []
+        held = record.published and scheduled
+        if record.published and not held:
+            feeds = [ALL_FEED, self._group("providers", record.provider_domain, record.provider_name)]
+            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
+        assert self._tx is not None, "store changes are made inside PostgresStore.transaction()"
+        try:
+            # One round trip for the writes, which answer nothing (a bulk ingest is mostly waits):
+            # https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html
+            with self._tx.pipeline(), self._tx.cursor() as cursor:
+                cursor.execute("INSERT INTO files VALUES (%s, %s, %s, %s, %s, NULL, false)",
+                               (path, state.size, state.mtime_ns, state.digest, record.id))
+                cursor.execute("INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                               (record.id, path, state.digest, record.web_url,
+                                SCHEDULED if held else int(record.published), at, record.data))
+                cursor.execute("INSERT INTO filters VALUES (%s, %s, %s, %s)",
+                               (record.id, record.quality, record.heat, record.words))
+                if feeds:
+                    cursor.executemany("INSERT INTO memberships VALUES (%s, %s, %s)",
+                                       [(f, at, record.id) for f in feeds])
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        changed.update(feeds)
+        self._bump(changed)
+        return changed
+
+    def _remove_record(self, record_id: str, path: str) -> set[str]:
+        if self.record_path(record_id) != path:
+            return set()
+        feeds = {r[0] for r in self._rows(
+            "DELETE FROM memberships WHERE record_id=%s RETURNING feed", (record_id,))}
+        self._rows("DELETE FROM records WHERE id=%s", (record_id,))
+        self._rows("DELETE FROM filters WHERE record_id=%s", (record_id,))
+        self._rows("DELETE FROM fragments WHERE record_id=%s", (record_id,))
+        self._bump(feeds)
+        return feeds
+
+    def release_due(self, now: int) -> set[str]:
+        """Publish the scheduled records dated ``now`` (epoch seconds) or earlier; returns the
+        feeds that changed."""
+        due = self._rows("SELECT id, published_at, data FROM records "
+                         "WHERE published = %s AND published_at <= %s", (SCHEDULED, now))
+        changed: set[str] = set()
+        for record_id, at, data in due:
+            # The stored JSON is Record.to_dict(): provider is [name, domain].
+            fields = json.loads(data)
+            name, domain = fields["provider"]
+            feeds = [ALL_FEED, self._group("providers", domain, name)]
+            feeds += [self._group("topics", topic.casefold(), topic) for topic in fields["topics"]]
+            self._many("INSERT INTO memberships VALUES (%s, %s, %s)",
+                       [(f, at, record_id) for f in feeds])
+            self._rows("UPDATE records SET published = 1 WHERE id = %s", (record_id,))
+            changed.update(feeds)
+        self._bump(changed)
+        return changed
+
+    def next_due(self) -> datetime | None:
+        """When the earliest scheduled record falls due, if any is waiting."""
+        return moment(self._one("SELECT min(published_at) FROM records WHERE published = %s",
+                                (SCHEDULED,)))
+
+    def _group(self, kind: str, key: str, name: str) -> str:
+        known = self._groups.get((kind, key))
+        if known is not None:
+            return known
+        path = self._one("SELECT path FROM groups WHERE kind=%s AND key=%s", (kind, key))
+        if path is None:
+            prefix = f"{kind}/"
+            taken = {r[0][len(prefix):] for r in self._rows(
+                "SELECT path FROM groups WHERE kind=%s", (kind,))}
+            path = f"{prefix}{unique_slug(key, taken)}"
+            self._rows("INSERT INTO groups (path, kind, key, name) VALUES (%s, %s, %s, %s)",
+                       (path, kind, key, name))
+        self._groups[kind, key] = str(path)
+        return str(path)
+
+    def _bump(self, feeds: Iterable[str]) -> None:
+        assert self._bumps is not None, "store changes are made inside PostgresStore.transaction()"
+        self._bumps.update(feeds)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedRow]:
+        rows = self._rows(
+            """
+            SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
+                   max(m.published_at), min(m.published_at)
+            FROM groups g LEFT JOIN memberships m ON m.feed = g.path
+            GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
+            ORDER BY g.kind, g.path
+            """)
+        return [feed_row(row) for row in rows]
+
+    def group_paths(self, kind: str) -> dict[str, str]:
+        return dict(self._rows("SELECT key, path FROM groups WHERE kind=%s", (kind,)))
+
+    def entry_ids(self, feed: str, offset: int, limit: int) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT record_id FROM memberships WHERE feed=%s "
+            "ORDER BY published_at, record_id LIMIT %s OFFSET %s", (feed, limit, offset))]
+
+    def matching_entries(self, feed: str, query: FeedQuery, limit: int,
+                         scan: int) -> list[tuple[str, int]]:
+        """(record id, published_at epoch) of the newest ``limit`` entries of ``feed`` that pass
+        ``query``'s filters, newest first, looking at no more than its newest ``scan`` entries."""
+        conditions: list[str] = []
+        values: list[int | str] = []
+        if query.min_quality is not None:
+            conditions.append("r.quality >= %s")
+            values.append(query.min_quality)
+        if query.min_heat is not None:
+            conditions.append("r.heat >= %s")
+            values.append(query.min_heat)
+        for word in query.words:
+            conditions.append("strpos(r.words, %s) > 0")
+            values.append(f" {word} ")
+        cutoff = self._one(
+            "SELECT published_at FROM memberships WHERE feed = %s "
+            "ORDER BY published_at DESC, record_id DESC LIMIT 1 OFFSET %s", (feed, scan - 1))
+        return [(record_id, at) for record_id, at in self._rows(
+            "SELECT m.record_id, m.published_at FROM memberships m "
+            "JOIN filters r ON r.record_id = m.record_id "
+            f"WHERE m.feed = %s AND m.published_at >= %s AND {' AND '.join(conditions) or 'true'} "
+            "ORDER BY m.published_at DESC, m.record_id DESC LIMIT %s",
+            (feed, cutoff or 0, *values, limit))]
+
+    def feed_entries(self, feed: str) -> list[tuple[str, int]]:
+        return [(i, int(at)) for i, at in self._rows(
+            "SELECT record_id, published_at FROM memberships WHERE feed=%s "
+            "ORDER BY published_at, record_id", (feed,))]
+
+    def record_rows(self, ids: Sequence[str]) -> list[tuple[str, str]]:
+        rows = self._rows("SELECT id, data FROM records WHERE id = ANY(%s)", (list(ids),))
+        found: dict[str, str] = dict(rows)
+        return [(i, found[i]) for i in ids]
+
+    def feed_members(self) -> dict[str, list[str]]:
+        members: dict[str, list[str]] = {}
+        for feed, record_id in self._rows(
+                "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id"):
+            members.setdefault(feed, []).append(record_id)
+        return members
+
+    def record_digests(self) -> dict[str, str]:
+        return dict(self._rows("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
+
+    def records(self, ids: Sequence[str]) -> list[Record]:
+        return [Record.from_dict(json.loads(data)) for _, data in self.record_rows(ids)]
+
+    def published_at(self, record_id: str) -> datetime | None:
+        return moment(self._one("SELECT published_at FROM records WHERE id=%s", (record_id,)))
+
+    def published_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM records WHERE published = 1")}
+
+    def unpublished_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM records WHERE published = 0")}
+
+    def fragments(self, ids: Sequence[str], fmt: str, key: str, bodies: bool = True) -> dict[str, bytes]:
+        column = "body" if bodies else "''::bytea"
+        rows = self._rows(f"SELECT record_id, {column} FROM fragments "
+                          "WHERE format=%s AND key=%s AND record_id = ANY(%s)", (fmt, key, list(ids)))
+        return {record_id: bytes(body) for record_id, body in rows}
+
+    def missing_fragments(self, ids: Sequence[str], fmt: str, key: str) -> list[str]:
+        have = self.fragments(ids, fmt, key, bodies=False)
+        return [i for i in ids if i not in have]
+
+    def feeds_of(self, record_id: str) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT feed FROM memberships WHERE record_id=%s ORDER BY feed != 'all', feed", (record_id,))]
+
+    def put_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        self.put_fragment_rows(key, [(record_id, fmt, body) for record_id, body in bodies.items()])
+
+    def put_fragment_rows(self, key: str, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        """Store fragments; outside a transaction without the writers' lock (they change no
+        feed, and a request saving what it rendered must not wait for another node's ingest)."""
+        self._many("INSERT INTO fragments VALUES (%s, %s, %s, %s) ON CONFLICT (record_id, format) "
+                   "DO UPDATE SET key = excluded.key, body = excluded.body",
+                   [(record_id, fmt, key, body) for record_id, fmt, body in rows])
+        return len(rows)
+
+    def counts(self) -> dict[str, int]:
+        records, published, scheduled, rejected = self._rows(
+            "SELECT (SELECT count(*) FROM records), "
+            "(SELECT count(*) FROM records WHERE published = 1), "
+            "(SELECT count(*) FROM records WHERE published = 2), "
+            "(SELECT count(*) FROM files WHERE error IS NOT NULL)")[0]
+        return {"records": records, "published": published, "scheduled": scheduled,
+                "rejected": rejected}

@@ -1,0 +1,324 @@
+"""The store contract: every backend (SQLite, PostgreSQL) answers the same, on real databases."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Settings
+from feeds.errors import StoreError
+from feeds.export import export
+from feeds.filters import FeedQuery
+from feeds.ingest import ingest, ingest_held
+from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
+from tests.helpers import documents
+from tests.pg import PostgresServer
+
+SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "001_3f9a2c7e8b104d5a.txt"
+
+
+def record_text(n: int) -> str:
+    """A published record file of its own URL: the sample with ``/n`` added to its URLs."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    for field in ("originalUrl", "webUrl"):
+        text = text.replace(f'\n{field}: "https://www.beckershospitalreview.com/',
+                            f'\n{field}: "https://www.beckershospitalreview.com/{n}/', 1)
+    return text
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite3")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def opened(location: str) -> Iterator[Store]:
+    store = open_store(location)
+    yield store
+    store.close()
+
+
+def _ingest(store: Store, settings: Settings) -> frozenset[str]:
+    return ingest(store, settings.seeds_dir, settings.max_record_bytes).changed_feeds
+
+
+def _answers(store: Store) -> dict[str, object]:
+    """Everything the rest of feeds reads from a store, for comparing backends."""
+    feeds = store.feeds()
+    members = store.feed_members()
+    ids = sorted(store.published_ids() | store.unpublished_ids())
+    return {
+        "feeds": feeds, "members": members, "counts": store.counts(),
+        "rejected": store.rejected(), "digests": store.record_digests(),
+        "rows": store.record_rows(ids), "records": store.records(ids),
+        "topics": store.group_paths("topics"), "providers": store.group_paths("providers"),
+        "entries": {f.path: store.feed_entries(f.path) for f in feeds},
+        "pages": {f.path: store.entry_ids(f.path, 1, 2) for f in feeds},
+        "feeds_of": {i: store.feeds_of(i) for i in ids},
+        "published_at": {i: store.published_at(i) for i in ids},
+        "paths": {i: store.record_path(i) for i in ids},
+        "files": store.file_states(), "retry": store.retry_paths(),
+        "matching": [store.matching_entries("all", query, 5, 100) for query in _QUERIES],
+        "next_due": store.next_due(),
+    }
+
+
+# Filters as ?min_quality, ?min_heat and ?q ask them of every backend.
+_QUERIES = (FeedQuery(min_quality=65), FeedQuery(min_heat=40), FeedQuery(words=("ai",)),
+            FeedQuery(min_quality=1, words=("health", "ai")), FeedQuery(words=("nothing-matches",)))
+
+
+def test_both_backends_answer_the_same_after_ingesting_the_samples(
+        settings: Settings, tmp_path: Path, pg_url: str) -> None:
+    answers = []
+    for location in (str(tmp_path / "s.sqlite3"), pg_url):
+        store = open_store(location)
+        try:
+            _ingest(store, settings)
+            answers.append(_answers(store))
+        finally:
+            store.close()
+    assert answers[0] == answers[1]
+    assert answers[0]["counts"] == {"records": 9, "published": 7, "scheduled": 0, "rejected": 0}
+
+
+def test_a_build_from_postgresql_exports_the_same_bytes_as_from_sqlite(
+        settings: Settings, tmp_path: Path, pg_url: str) -> None:
+    exported = []
+    for name, location in (("sqlite", str(tmp_path / "s.sqlite3")), ("pg", pg_url)):
+        ours = dataclasses.replace(settings, store_path=location, output_dir=tmp_path / name)
+        store = open_store(location)
+        try:
+            _ingest(store, ours)
+            export(store, ours)
+        finally:
+            store.close()
+        exported.append(documents(tmp_path / name))
+    assert exported[0] == exported[1]
+    assert "feeds/all.atom" in exported[0]
+
+
+def test_versions_grow_once_per_transaction_for_the_feeds_it_changed(
+        opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    before = {f.path: f.version for f in opened.feeds()}
+    path = settings.seeds_dir / SAMPLE.name
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Changed ', 1),
+                    encoding="utf-8")
+    os.utime(path, ns=(0, path.stat().st_mtime_ns + 10**9))
+    changed = _ingest(opened, settings)
+    after = {f.path: f.version for f in opened.feeds()}
+    assert changed and "all" in changed
+    assert {p for p in after if after[p] != before.get(p)} == set(changed)
+    assert all(after[p] > before[p] for p in changed if p in before)
+
+
+def test_an_interrupted_transaction_leaves_the_store_as_it_was(opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    before = _answers(opened)
+    path = sorted(before["paths"].values())[0]
+    with pytest.raises(RuntimeError), opened.transaction():
+        opened.remove_file(path)
+        raise RuntimeError("killed mid-ingest")
+    assert _answers(opened) == before
+
+
+def test_a_pinned_store_sees_one_snapshot_until_pinned_again(
+        location: str, opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    reader = open_store(location)
+    try:
+        reader.pin()
+        count = reader.counts()["records"]
+        shutil.rmtree(settings.seeds_dir)
+        settings.seeds_dir.mkdir()
+        _ingest(opened, settings)
+        assert reader.counts()["records"] == count == 9
+        reader.pin()
+        assert reader.counts()["records"] == 0
+    finally:
+        reader.close()
+
+
+def test_fragments_are_kept_per_format_and_key_and_dropped_with_their_record(
+        opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    ids = sorted(opened.published_ids())
+    opened.put_fragments("atom", "k1", {ids[0]: b"<entry/>", ids[1]: b"\x00\xff"})
+    assert opened.fragments(ids, "atom", "k1") == {ids[0]: b"<entry/>", ids[1]: b"\x00\xff"}
+    assert opened.fragments(ids, "atom", "k2") == {}
+    assert opened.fragments(ids, "rss", "k1") == {}
+    assert opened.missing_fragments(ids[:3], "atom", "k1") == [ids[2]]
+    path = opened.record_path(ids[0])
+    assert path is not None
+    with opened.transaction():
+        opened.remove_file(path)
+    assert opened.fragments(ids, "atom", "k1") == {ids[1]: b"\x00\xff"}
+
+
+def test_the_file_name_sorting_first_wins_a_duplicate_id(opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    first = sorted(settings.seeds_dir.glob("*.txt"))[0]
+    copy = settings.seeds_dir / ("999_" + first.name.split("_")[-1])
+    shutil.copy(first, copy)
+    report = ingest(opened, settings.seeds_dir, settings.max_record_bytes)
+    assert [e.path for e in report.errors] == [copy.name]
+    assert dict(opened.rejected())[copy.name].startswith("id: duplicate of")
+
+
+def test_records_held_by_the_store_survive_an_ingest_of_a_folder_without_them(
+        opened: Store, settings: Settings) -> None:
+    held = ingest_held(opened, "0123456789abcdef.txt", record_text(1).encode(), 100_000)
+    assert held.ingested == 1 and not held.errors
+    assert opened.record_path("0123456789abcdef") == "api/0123456789abcdef.txt"
+    report = _ingest(opened, settings)
+    assert report and opened.counts()["published"] == 8
+    assert "0123456789abcdef" in opened.published_ids()
+
+
+def test_a_rejected_held_record_leaves_the_store_untouched(opened: Store) -> None:
+    report = ingest_held(opened, "0123456789abcdef.txt", b"---\ntitle: no url\n---\n", 100_000)
+    assert report.rejected == 1 and report.errors[0].field == "webUrl"
+    assert opened.counts() == {"records": 0, "published": 0, "scheduled": 0, "rejected": 0}
+
+
+# -- the change log -------------------------------------------------------------------------------
+
+def test_the_change_log_names_the_feeds_each_commit_changed(
+        location: str, settings: Settings) -> None:
+    store = open_store(location)
+    try:
+        assert store.head() == 0
+        changed = _ingest(store, settings)
+        head = store.head()
+        assert head == 1
+        assert store.changes_since(0) == (1, changed)
+        assert store.changes_since(1) == (1, frozenset())
+        _ingest(store, settings)  # nothing changed: no entry
+        assert store.head() == 1
+    finally:
+        store.close()
+
+
+def test_wait_for_change_wakes_on_a_commit_elsewhere(
+        location: str, settings: Settings) -> None:
+    waiter, writer = open_store(location), open_store(location)
+    try:
+        assert waiter.wait_for_change(0, 0.05) == 0
+        woke: list[tuple[int, float]] = []
+
+        def wait() -> None:
+            woke.append((waiter.wait_for_change(0, 10.0), time.monotonic()))
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(0.2)
+        _ingest(writer, settings)
+        committed = time.monotonic()
+        thread.join(10)
+        # Woken by the commit, not by its 10 s timeout (how fast is for benchmarks/scale.py).
+        assert woke and woke[0][0] == 1
+        assert woke[0][1] - committed < 5.0
+    finally:
+        waiter.close()
+        writer.close()
+
+
+def test_stored_records_keep_their_fields(opened: Store) -> None:
+    record = StoredRecord("abcdefabcdefabcd", "https://example.com/a", False, 1_700_000_000,
+                          "example.com", "Example", ("One",), 70, None, " one two ",
+                          '{"id":"abcdefabcdefabcd"}')
+    with opened.transaction():
+        assert opened.put_record("a.txt", FileState(3, 4, "d"), record) == set()
+    assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
+    assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
+    assert opened.file_states() == {"a.txt": FileState(3, 4, "d")}
+
+
+def test_a_scheduled_record_joins_its_feeds_only_once_released(opened: Store) -> None:
+    # The sample is dated 2024-02-07T15:30:00Z; stored a day before, it is held back.
+    due = datetime(2024, 2, 7, 15, 30, tzinfo=UTC)
+    held = ingest_held(opened, "0123456789abcdef.txt", record_text(1).encode(), 100_000,
+                       now=due - timedelta(days=1))
+    assert held.ingested == 1 and held.changed_feeds == frozenset()
+    assert opened.counts()["scheduled"] == 1 and opened.counts()["published"] == 0
+    assert opened.next_due() == due
+    assert [f.count for f in opened.feeds()] == [0]  # only "all", empty
+    with opened.transaction():
+        assert opened.release_due(int(due.timestamp()) - 1) == set()
+    with opened.transaction():
+        released = opened.release_due(int(due.timestamp()))
+    assert "all" in released and any(f.startswith("topics/") for f in released)
+    assert opened.counts()["scheduled"] == 0 and opened.counts()["published"] == 1
+    assert opened.next_due() is None
+    assert opened.feeds_of("0123456789abcdef")[0] == "all"
+
+
+def test_filters_walk_a_feed_newest_first_and_stop_at_the_limit(
+        opened: Store, settings: Settings) -> None:
+    _ingest(opened, settings)
+    newest_first = [i for i, _ in reversed(opened.feed_entries("all"))]
+    assert [i for i, _ in opened.matching_entries("all", FeedQuery(min_quality=0), 3, 100)] \
+        == newest_first[:3]
+    everything = opened.matching_entries("all", FeedQuery(words=("ai",)), 50, 100)
+    assert everything and all(i in newest_first for i, _ in everything)
+    assert opened.matching_entries("all", FeedQuery(words=("nothing-matches",)), 50, 100) == []
+
+
+def test_a_location_is_a_database_url_only_with_a_postgresql_scheme() -> None:
+    assert is_database_url("postgresql:///feeds?host=/run/postgresql&user=postgres")
+    assert is_database_url("postgres://feeds@db/feeds")
+    assert not is_database_url("var/store.sqlite3")
+    assert not is_database_url(Path("postgresql:/x"))
+
+
+def test_messages_name_a_database_without_its_password() -> None:
+    assert describe_location("postgresql://feeds:s3cret@db/feeds") == "postgresql://feeds:***@db/feeds"
+    assert describe_location("postgresql:///feeds?host=/run/x") == "postgresql:///feeds?host=/run/x"
+
+
+def test_an_unreachable_database_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(f"postgresql://feeds:s3cret@/feeds?host={tmp_path}")
+    assert "cannot open the store" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_pinned_postgresql_store_outlives_a_database_restart_onto_the_same_state(
+        postgres: PostgresServer, pg_url: str, settings: Settings) -> None:
+    reader, writer = open_store(pg_url), open_store(pg_url)
+    try:
+        _ingest(writer, settings)
+        reader.pin()
+        before = reader.counts()
+        postgres.stop()
+        try:
+            with pytest.raises(StoreError, match="database is unavailable"):
+                reader.counts()
+            # Nothing new is known while the database is away.
+            assert reader.wait_for_change(5, 0.3) == 5
+        finally:
+            postgres.start()
+        assert reader.counts() == before  # pinned again, onto the same head
+        (settings.seeds_dir / SAMPLE.name).unlink()
+        _ingest(writer, settings)
+        postgres.stop()
+        postgres.start()
+        with pytest.raises(StoreError, match="switch to the new one"):
+            reader.counts()  # a later state: for the caller to switch to, not mixed in
+        with pytest.raises(StoreError, match="switch to the new one"):
+            reader.counts()
+        reader.pin()
+        assert reader.counts()["records"] == before["records"] - 1
+    finally:
+        reader.close()
+        writer.close()
