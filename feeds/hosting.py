@@ -15,6 +15,7 @@ from feeds.catalog import FORMATS
 from feeds.config import Settings
 from feeds.http import cache_control
 from feeds.render import atom, html, jsonfeed, opml, rss, static
+from feeds.surrogate import document_keys, key_headers
 
 __all__ = [
     "CORS",
@@ -57,7 +58,7 @@ def url_paths(path: str) -> tuple[str, ...]:
 
 
 def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> bytes:
-    """A ``_headers`` file giving each document of a manifest its media type and caching.
+    """A ``_headers`` file giving each document of a manifest its media type, caching and keys.
 
     One exact-path rule per document: both hosts merge the values of every matching rule, so a
     broad ``/feeds/*`` rule could not be overridden for immutable archive pages.
@@ -72,6 +73,7 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
                 f"  Cache-Control: {cache}",
                 f"  Access-Control-Allow-Origin: {CORS}",
                 f"  Vary: {VARY}",
+                *(f"  {name}: {value}" for name, value in key_headers(document_keys(path)).items()),
                 "",
             ]
     return "\n".join(lines).encode("utf-8")
