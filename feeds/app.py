@@ -25,9 +25,11 @@ from feeds.config import Settings
 from feeds.events import Broadcaster
 from feeds.ingest import IngestReport, ingest
 from feeds.openapi import openapi_document
+from feeds.purge import Purger
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
 from feeds.store import Store
+from feeds.surrogate import changed_keys
 from feeds.watch import watch_seeds
 from feeds.websub import Notifier, notifications
 
@@ -51,6 +53,7 @@ class Publisher:
     cache: DocumentCache
     validators: ValidatorIndex
     notifier: Notifier = field(default_factory=Notifier)
+    purger: Purger = field(default_factory=lambda: Purger(()))
     events: Broadcaster = field(default_factory=Broadcaster)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     renderer: Renderer = field(init=False)
@@ -59,14 +62,16 @@ class Publisher:
         self.renderer = self.new_renderer()
 
     @classmethod
-    def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
+    def open(cls, settings: Settings, notifier: Notifier | None = None,
+             purger: Purger | None = None) -> Publisher:
         # Small page caches: requests read a few pages each, and ingests here are incremental
         # but for the first one of a new store (about 10% slower with a small cache).
         writer = Store.open(settings.store_path, page_cache_mb=2)
         store = Store.open(settings.store_path, page_cache_mb=2)
         store.pin()
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
-                   ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
+                   ValidatorIndex(settings.etag_index_entries), notifier or Notifier(),
+                   purger or Purger(settings.purge))
 
     def new_renderer(self) -> Renderer:
         return Renderer(self.store, self.settings, save_fragments=self._save_fragments)
@@ -104,6 +109,7 @@ class Publisher:
 
     def close(self) -> None:
         self.notifier.close()
+        self.purger.close()
         self.store.close()
         self.writer.close()
 
@@ -129,8 +135,14 @@ class Publisher:
                 for feed in self.store.feeds_of(record_id) for fmt in FORMATS]
 
     def announce(self, feeds: Iterable[str]) -> None:
-        """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
-        self.notifier.submit(notifications(self.settings, feeds))
+        """Tell the WebSub hubs and the CDNs, in the background, that ``feeds`` changed.
+
+        Called once the server reads the new snapshot, so a cache refetching a purged document
+        gets the new bytes.
+        """
+        changed = frozenset(feeds)
+        self.notifier.submit(notifications(self.settings, changed))
+        self.purger.submit(changed_keys(changed))
 
     def validators_of(self, path: str, limit: int | None) -> Validators | None:
         """The validators of a document, from the index when its version is current (no render)."""
@@ -168,12 +180,14 @@ def _key(path: str, limit: int | None) -> str:
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
-               notifier: Notifier | None = None, changed: Iterable[str] = ()) -> Starlette:
+               notifier: Notifier | None = None, purger: Purger | None = None,
+               changed: Iterable[str] = ()) -> Starlette:
     """An ASGI app serving the settings' store; ingests the seeds at start-up by default.
 
-    ``changed`` names feeds changed by an ingest made before the app, to announce to the hubs.
+    ``changed`` names feeds changed by an ingest made before the app, to announce to the hubs
+    and purge from the CDNs.
     """
-    publisher = Publisher.open(settings, notifier)
+    publisher = Publisher.open(settings, notifier, purger)
     announced_first = frozenset(changed)
 
     @contextlib.asynccontextmanager

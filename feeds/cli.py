@@ -205,6 +205,11 @@ def _run(args: argparse.Namespace) -> int:
             from feeds.websub import announce
 
             print(f"websub: {announce(settings, ingested.changed_feeds)}")
+        if settings.purge and ingested.changed_feeds:
+            from feeds.purge import purge_now
+            from feeds.surrogate import changed_keys
+
+            print(f"purge: {purge_now(settings.purge, changed_keys(ingested.changed_feeds))}")
         return 0
     if args.command == "serve":
         return _serve(settings, args)

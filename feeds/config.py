@@ -6,13 +6,14 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from feeds.cdn import PurgeTarget, purge_targets
 from feeds.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "Settings", "load_settings"]
@@ -61,6 +62,8 @@ class Settings:
     precompress: bool = True
     # Processes that parse records and render entries; 0 means one per CPU.
     workers: int = 0
+    # CDN endpoints purged after every ingest that changes documents (feeds.cdn, feeds.purge).
+    purge: tuple[PurgeTarget, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -93,7 +96,13 @@ class Settings:
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Settings whose values are structured: parsed by their own module, which names the bad field.
+_PARSERS: dict[str, Callable[[Any, str], Any]] = {"purge": purge_targets}
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name in _PARSERS:
+        return _PARSERS[name](value, name)
     if isinstance(default, Path):
         if not isinstance(value, str | Path):
             raise ConfigError(f"{name}: expected a path, got {value!r}")
