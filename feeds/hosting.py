@@ -3,16 +3,19 @@
 Two outputs, both derived from the same decisions the Starlette app makes (feeds/http.py):
 ``_headers`` for Netlify and Cloudflare Pages, generated per export from its manifest, and an
 nginx ``server`` snippet (docs/nginx.conf, regenerated with ``python -m feeds.hosting``).
+``python -m feeds.hosting varnish --backend HOST:PORT`` prints a cache for the server (feeds.vcl).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feeds.catalog import FORMATS
 from feeds.config import Settings
+from feeds.errors import ConfigError
 from feeds.http import cache_control
 from feeds.render import atom, html, jsonfeed, opml, rss, static
 from feeds.surrogate import document_keys, key_headers
@@ -143,5 +146,27 @@ location ^~ /{IMMUTABLE_MARKERS}/ {{
 """
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m feeds.hosting`` prints the nginx snippet; ``… varnish --backend HOST:PORT`` a VCL."""
+    parser = argparse.ArgumentParser(prog="python -m feeds.hosting", description=__doc__.splitlines()[0])
+    parser.add_argument("server", nargs="?", choices=("nginx", "varnish"), default="nginx")
+    parser.add_argument("--backend", metavar="HOST:PORT", default="127.0.0.1:8000",
+                        help="varnish: where `feeds serve` listens (default: 127.0.0.1:8000)")
+    parser.add_argument("--allow", action="append", metavar="ADDRESS",
+                        help="varnish: an address or network allowed to purge (repeatable; "
+                             "default: 127.0.0.1 and ::1)")
+    args = parser.parse_args(argv)
+    if args.server == "nginx":
+        sys.stdout.write(nginx_conf(Settings()))
+        return 0
+    from feeds.vcl import varnish_vcl
+
+    try:
+        sys.stdout.write(varnish_vcl(args.backend, args.allow or ("127.0.0.1", "::1")))
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.stdout.write(nginx_conf(Settings()))
+    sys.exit(main())

@@ -25,12 +25,14 @@ def free_port() -> int:
 
 @contextmanager
 def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: float = 20.0,
-            more_settings: str = "") -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+            more_settings: str = "", port: int | None = None,
+            ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """Run `python -m feeds serve` until the block ends (or the test kills it).
 
-    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``.
+    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``; ``port`` one chosen
+    beforehand (a cache in front must know it), else a free one.
     """
-    port = free_port()
+    port = port or free_port()
     config = root / "feeds.yaml"
     config.write_text(
         f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n"

@@ -1,0 +1,55 @@
+"""A real Varnish (Debian's varnish and varnish-modules) on 127.0.0.1, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["VARNISHD", "varnish"]
+
+VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+
+
+def _accepting(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def varnish(vcl: str, workdir: Path, port: int, timeout: float = 30.0) -> Iterator[str]:
+    """Run varnishd with ``vcl`` on 127.0.0.1:``port`` until the block ends; yields its URL.
+
+    ``-j none`` runs it as the current user (no jail), with its working directory in ``workdir``
+    and no management port, so tests running at once never share anything.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "feeds.vcl").write_text(vcl, encoding="utf-8")
+    log = open(workdir / "varnishd.log", "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [VARNISHD, "-F", "-j", "none", "-a", f"127.0.0.1:{port}", "-T", "none",
+         "-f", str(workdir / "feeds.vcl"), "-n", str(workdir / "state"), "-s", "malloc,64m"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not _accepting(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"varnishd did not start: {(workdir / 'varnishd.log').read_text()}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
