@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.config import Settings, load_settings
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
 from feeds.pool import Workers, worker_count
 from feeds.store import FeedRow, Store
+
+if TYPE_CHECKING:
+    from feeds.s3 import S3Target
 
 __all__ = ["main"]
 
@@ -61,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("build", "Ingest, then export every document under the output directory.")
     seeds_and_store(sub)
-    sub.add_argument("--output", type=Path, metavar="DIR", help="export directory (default: output)")
+    sub.add_argument("--output", metavar="DIR", help="export directory (default: output), or "
+                     "s3://BUCKET/PREFIX/ to upload to object storage (AWS_* settings)")
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the export is served from")
 
     sub = command("serve", "Ingest, then serve the feeds over HTTP.")
@@ -87,13 +91,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
         "seeds_dir": getattr(args, "seeds", None),
         "store_path": getattr(args, "store", None),
-        "output_dir": getattr(args, "output", None),
+        "output_dir": _local_output(getattr(args, "output", None)),
         "base_url": getattr(args, "base_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "watch": getattr(args, "watch", None),
     }
     return load_settings(args.config, overrides)
+
+
+def _local_output(value: str | Path | None) -> Path | None:
+    """The ``--output`` directory, unless it names a bucket (feeds.s3 stages that under var/)."""
+    if value is None or str(value).startswith("s3://"):
+        return None
+    return Path(value)
 
 
 def _plain(quiet: bool) -> bool:
@@ -191,16 +202,26 @@ def _run(args: argparse.Namespace) -> int:
 
         # One set of workers for the whole build, forked at the ingest while this process is
         # small (each forked worker counts this process's memory at fork as its own).
+        bucket = _bucket(args)
+        output = settings.output_dir if bucket is None else _staging(settings, bucket)
         with Workers(worker_count(settings.workers)) as workers:
             store, ingested = _ingest(settings, args, workers)
             with _progress("build", args.quiet) as progress:
-                report = export(store, settings, progress=progress, workers=workers)
+                report = export(store, settings, output, progress=progress, workers=workers)
         store.close()
         if _plain(args.quiet):
             print(f"build: {report.summary()}")
         else:
             _table(f"build: {report.directory}", ("files", "written", "unchanged", "removed"),
                    [(report.total, report.written, report.unchanged, report.removed)])
+        if bucket is not None:
+            from feeds.export import read_manifest
+            from feeds.s3 import upload
+
+            tree = output.resolve()  # stays whole until the build after next recycles it
+            with _progress("upload", args.quiet) as progress:
+                uploaded = upload(tree, read_manifest(tree), settings, bucket, progress=progress)
+            print(f"upload: {uploaded.summary()}")
         if settings.hubs and ingested.changed_feeds:
             from feeds.websub import announce
 
@@ -218,6 +239,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "stats":
         return _stats(settings, _plain(args.quiet))
     raise AssertionError(args.command)
+
+
+def _bucket(args: argparse.Namespace) -> S3Target | None:
+    """The ``s3://`` target of ``--output``, or None for a local directory."""
+    if not str(args.output or "").startswith("s3://"):
+        return None
+    from feeds.s3 import parse_s3_url
+
+    return parse_s3_url(args.output)
+
+
+def _staging(settings: Settings, bucket: S3Target) -> Path:
+    """Where an export for a bucket is built before upload: beside the store, one per target."""
+    return settings.store_path.parent / "s3" / bucket.bucket / bucket.prefix / "export"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
