@@ -33,8 +33,9 @@ bench-tools:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		apt-get install -y -qq wrk >/dev/null; } || { echo "bench: install wrk (apt-get install wrk)"; exit 1; }
 
-bench: $(STAMP) bench-tools
+bench: $(STAMP) bench-tools tools
 	$(BIN)/python benchmarks/run.py --records 10000
+	$(BIN)/python benchmarks/edge.py --records 10000
 
 bench-full: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
