@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.live import stop
 
 __all__ = ["VARNISHD", "varnish"]
 
@@ -45,11 +46,5 @@ def varnish(vcl: str, workdir: Path, port: int, timeout: float = 30.0) -> Iterat
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, 15)
         log.close()
