@@ -106,7 +106,9 @@ class Purger:
         self.failed = 0
         self.closing = False
         self.changed = threading.Condition()
-        self._channels: list[_Channel] | None = None
+        # Started now, each with its connection pool ready: the first purge after an ingest
+        # should not wait for a thread or a TLS context.
+        self._channels = [_Channel(target, self) for target in self.targets]
 
     def count(self, sent: int = 0, failed: int = 0) -> None:
         with self.changed:
@@ -121,14 +123,12 @@ class Purger:
         with self.changed:
             if self.closing:
                 return
-            if self._channels is None:
-                self._channels = [_Channel(target, self) for target in self.targets]
             for channel in self._channels:
                 channel.pending |= wanted
             self.changed.notify_all()
 
     def _idle(self) -> bool:
-        return all(not c.pending and not c.busy for c in self._channels or ())
+        return all(not c.pending and not c.busy for c in self._channels)
 
     def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until nothing is queued or in flight; True if so."""
@@ -141,10 +141,10 @@ class Purger:
             log.warning("purge: stopping with purges still pending")
         with self.changed:
             self.closing = True
-            for channel in self._channels or ():
+            for channel in self._channels:
                 channel.pending.clear()
             self.changed.notify_all()
-        for channel in self._channels or ():
+        for channel in self._channels:
             channel.thread.join(timeout)
 
 
