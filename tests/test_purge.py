@@ -6,10 +6,12 @@ import dataclasses
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from starlette.testclient import TestClient
 
 from feeds.app import Publisher, create_app
 from feeds.cdn import PurgeTarget
+from feeds.cli import main
 from feeds.config import Settings
 from feeds.purge import Purger, purge_now
 from tests.cdn_standins import cloudflare_standin, fastly_standin
@@ -119,6 +121,24 @@ def test_purge_endpoint_down_is_logged_and_given_up_in_bounded_time() -> None:
     target = PurgeTarget("varnish", f"http://127.0.0.1:{free_port()}/")
     line = purge_now([target], ["site"], timeout=10, purger=Purger([target], attempts=2, backoff=0.01))
     assert line == "0 purge request(s) sent, 1 failed"
+
+
+def test_purge_feeds_build_purges_what_its_ingest_changed(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with cloudflare_standin() as cloudflare:
+        config = settings.store_path.parent.parent / "feeds.yaml"
+        config.write_text(f"seeds_dir: {settings.seeds_dir}\nstore_path: {settings.store_path}\n"
+                          f"output_dir: {settings.output_dir}\nworkers: 1\npurge:\n"
+                          f"  - kind: cloudflare\n    zone_id: 023e105f4ecef8ad9ca31a8372d0c353\n"
+                          f"    url: {cloudflare.url}\n")
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "cf-test-token")
+        assert main(["build", "--quiet", "--config", str(config)]) == 0
+        (settings.seeds_dir / "100_0123456789abcdef.txt").write_text(NEW_RECORD)
+        cloudflare.purged.clear()
+        assert main(["build", "--quiet", "--config", str(config)]) == 0
+        assert main(["build", "--quiet", "--config", str(config)]) == 0  # no change: no purge
+    assert cloudflare.purged == [["feed:all", "feed:providers/statnews-com", "site"]]
+    assert "purge: 1 purge request(s) sent, 0 failed" in capsys.readouterr().out
 
 
 def test_purge_after_a_publishing_ingest_names_the_changed_feeds(settings: Settings) -> None:
