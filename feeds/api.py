@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,13 +20,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from feeds.durable import write_atomically
 from feeds.errors import RecordError
 from feeds.ingest import IngestReport, parse_record
-from feeds.parse import load_front_matter
+from feeds.parse import RECORD_ID, identifying_url, load_front_matter, record_id_from_url
 
 __all__ = ["ApiHost", "api_routes", "authorize", "to_record_file"]
 
-_ID = re.compile(r"^[0-9a-f]{16}$")
+# An id a client gives: the form a file name holds (feeds.parse.RECORD_ID has both forms).
+_FILE_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 class ApiHost(Protocol):
@@ -79,37 +80,22 @@ def to_record_file(body: bytes, content_type: str) -> bytes:
     return ("---\n" + dumped + "---\n").encode()
 
 
-def _record_id(body: bytes, data: bytes, content_type: str, max_bytes: int) -> str:
-    """The posted record's stable id: an ``id`` given in JSON, else a hash of its original URL.
+def _record_id(body: bytes, data: bytes, content_type: str,
+               max_bytes: int) -> tuple[str, str | None]:
+    """The posted record's stable id: an ``id`` given in JSON (the 16 hex digits of a file
+    name), else the one ingest derives from its URL; and, for the latter, the id the API gave
+    the same URL before ids derived from URLs had one rule, to find a file it named so.
 
     ``data`` is ``body`` as a record file (to_record_file), so it has been checked already.
     """
     if content_type.split(";")[0].strip().lower() == "application/json":
         given = json.loads(body).get("id")
         if given is not None:
-            if not isinstance(given, str) or not _ID.match(given):
+            if not isinstance(given, str) or not _FILE_ID.match(given):
                 raise RecordError("request body", "id", "expected 16 lowercase hex digits")
-            return given
-    mapping = load_front_matter(data, "request body", max_bytes)
-    source = mapping.get("originalUrl") or mapping.get("webUrl")
-    if not isinstance(source, str) or not source.strip():
-        raise RecordError("request body", "webUrl", "required; expected an absolute http(s) URL")
-    return hashlib.sha256(source.strip().encode()).hexdigest()[:16]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, rename, fsync the directory: after this returns, the file survives a crash."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+            return given, None
+    url = identifying_url(load_front_matter(data, "request body", max_bytes), "request body")
+    return record_id_from_url(url), hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -151,8 +137,10 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
             body = await _read_body(request, api.max_bytes)
             content_type = request.headers.get("content-type", "text/plain")
             data = to_record_file(body, content_type)
-            record_id = _record_id(body, data, content_type, api.max_bytes)
-            name = api.record_file(record_id) or f"{record_id}.txt"
+            record_id, named_before = _record_id(body, data, content_type, api.max_bytes)
+            name = (api.record_file(record_id)
+                    or (api.record_file(named_before) if named_before else None)
+                    or f"{record_id}.txt")
             record = parse_record(name, data, api.max_bytes)
         except _Problem as problem:
             return JSONResponse(problem.body, status_code=problem.status)
@@ -178,7 +166,7 @@ def api_routes(host: Callable[[], ApiHost]) -> list[Route]:
         except _Problem as problem:
             return JSONResponse(problem.body, status_code=problem.status)
         record_id = request.path_params["record_id"]
-        name = api.record_file(record_id) if _ID.match(record_id) else None
+        name = api.record_file(record_id) if RECORD_ID.match(record_id) else None
         if name is None:
             return JSONResponse({"error": f"no record {record_id}"}, status_code=404)
         target = api.seeds_dir / name

@@ -146,7 +146,7 @@ class Publisher:
 
     def validators_of(self, path: str, limit: int | None) -> Validators | None:
         """The validators of a document, from the index when its version is current (no render)."""
-        version = self.renderer.version(path)
+        version = self.renderer.keys.version(path)
         if version is None:
             return None
         key = _key(path, limit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from feeds.config import FORMATS, Settings
@@ -14,7 +14,9 @@ __all__ = [
     "SITE_DOCUMENTS",
     "STATIC_DOCUMENTS",
     "FeedPage",
+    "document_paths",
     "feed_document_path",
+    "feed_documents",
     "feed_page_path",
     "newest_page",
     "page",
@@ -90,6 +92,22 @@ def pages(feed: FeedRow, settings: Settings) -> Iterator[FeedPage]:
         found = page(feed, number, settings)
         assert found is not None
         yield found
+
+
+def feed_documents(feed: FeedRow, settings: Settings) -> Iterator[str]:
+    """A feed's documents: its HTML page, then its current and archive pages in each format."""
+    yield feed_page_path(feed.path)
+    for feed_page in pages(feed, settings):
+        for fmt in settings.formats:
+            yield feed_document_path(feed.path, fmt, feed_page.number)
+
+
+def document_paths(feeds: Iterable[FeedRow], settings: Settings) -> Iterator[str]:
+    """Every public document's path: site pages, static assets, then each feed's documents."""
+    yield from SITE_DOCUMENTS
+    yield from STATIC_DOCUMENTS
+    for feed in feeds:
+        yield from feed_documents(feed, settings)
 
 
 def feed_document_path(feed: str, fmt: str, number: int | None = None) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from feeds.config import Settings, load_settings
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.ingest import IngestReport, ingest
+from feeds.model import utc_timestamp
 from feeds.pool import Workers, worker_count
 from feeds.store import FeedRow, Store
 
@@ -297,7 +298,7 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+    return utc_timestamp(moment) if moment else "-"
 
 
 def _by_kind(feeds: Sequence[FeedRow]) -> list[tuple[str, int, int, str, str]]:

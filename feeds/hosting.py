@@ -16,7 +16,7 @@ from typing import Any
 from feeds.catalog import FORMATS
 from feeds.config import Settings
 from feeds.errors import ConfigError
-from feeds.http import cache_control
+from feeds.http import document_cache_control
 from feeds.render import atom, html, jsonfeed, opml, rss, static
 from feeds.surrogate import document_keys, key_headers
 
@@ -26,7 +26,6 @@ __all__ = [
     "IMMUTABLE_MARKERS",
     "SIBLINGS",
     "VARY",
-    "document_cache_control",
     "headers_file",
     "nginx_conf",
     "url_paths",
@@ -47,12 +46,6 @@ _MEDIA_TYPES = {
     "atom": atom.MEDIA_TYPE, "rss": rss.MEDIA_TYPE, "json": jsonfeed.MEDIA_TYPE,
     "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
 }
-
-
-def document_cache_control(settings: Settings, immutable: bool) -> str:
-    """Cache-Control for a document, exactly as the server sends it (feeds/app.py)."""
-    max_age = settings.archive_max_age if immutable else settings.max_age
-    return cache_control(max_age, settings.stale_while_revalidate, immutable)
 
 
 def url_paths(path: str) -> tuple[str, ...]:

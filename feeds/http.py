@@ -6,14 +6,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+from feeds.config import Settings
+
 __all__ = [
     "cache_control",
     "choose_encoding",
+    "document_cache_control",
     "encoded_etag",
     "http_date",
     "is_not_modified",
     "link_header",
     "parse_limit",
+    "qvalues",
 ]
 
 
@@ -56,20 +60,18 @@ def is_not_modified(etag: str, last_modified: datetime | None,
     return last_modified.replace(microsecond=0) <= since
 
 
-def choose_encoding(accept_encoding: str | None, available: tuple[str, ...]) -> str:
-    """The best of ``available`` codings ('br', 'gzip') the client accepts, else 'identity'.
+def qvalues(header: str) -> dict[str, float]:
+    """The weight of each item (a coding, a media range) of an Accept-like header, lower-cased.
 
-    q-values as in https://www.rfc-editor.org/rfc/rfc9110#section-12.5.3; ties prefer the
-    order of ``available``. Malformed parts are ignored rather than refused.
+    https://www.rfc-editor.org/rfc/rfc9110#section-12.4.2: ``q`` from 0 to 1, 1 when absent; a
+    malformed or out-of-range weight counts as 0 (not acceptable) rather than refusing the
+    request. Other parameters are ignored.
     """
-    if not accept_encoding:
-        return "identity"
     weights: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        coding, _, params = part.strip().partition(";")
-        coding = coding.strip().lower()
+    for part in header.split(","):
+        item, *params = part.split(";")
         weight = 1.0
-        for param in params.split(";"):
+        for param in params:
             name, _, value = param.strip().partition("=")
             if name.strip().lower() == "q":
                 try:
@@ -78,8 +80,20 @@ def choose_encoding(accept_encoding: str | None, available: tuple[str, ...]) -> 
                     weight = 0.0
                 if not 0.0 <= weight <= 1.0:
                     weight = 0.0
-        if coding:
-            weights[coding] = weight
+        if item.strip():
+            weights[item.strip().lower()] = weight
+    return weights
+
+
+def choose_encoding(accept_encoding: str | None, available: tuple[str, ...]) -> str:
+    """The best of ``available`` codings ('br', 'gzip') the client accepts, else 'identity'.
+
+    q-values as in https://www.rfc-editor.org/rfc/rfc9110#section-12.5.3; ties prefer the
+    order of ``available``. Malformed parts are ignored rather than refused.
+    """
+    if not accept_encoding:
+        return "identity"
+    weights = qvalues(accept_encoding)
     best, best_weight = "identity", 0.0
     for coding in available:
         weight = weights.get(coding, weights.get("*", 0.0))
@@ -100,6 +114,13 @@ def cache_control(max_age: int, stale_while_revalidate: int, immutable: bool) ->
     if immutable:
         return f"public, max-age={max_age}, immutable"
     return f"public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}"
+
+
+def document_cache_control(settings: Settings, immutable: bool) -> str:
+    """Cache-Control for a public document: what the server sends and static hosts are told to
+    (feeds.serve, feeds.hosting); full archive pages (``immutable``) are kept for a year."""
+    max_age = settings.archive_max_age if immutable else settings.max_age
+    return cache_control(max_age, settings.stale_while_revalidate, immutable)
 
 
 def link_header(links: Iterable[tuple[str, str]]) -> str:

@@ -12,7 +12,12 @@ from pathlib import Path
 
 from feeds.errors import RecordError
 from feeds.model import Record
-from feeds.parse import load_front_matter, record_id_from_name
+from feeds.parse import (
+    identifying_url,
+    load_front_matter,
+    record_id_from_name,
+    record_id_from_url,
+)
 from feeds.pool import Workers
 from feeds.store import FileState, Store, StoredRecord
 from feeds.validate import record_from_mapping
@@ -52,14 +57,7 @@ def scan_seeds(seeds_dir: Path) -> dict[str, os.stat_result]:
 def parse_record(name: str, data: bytes, max_bytes: int, now: datetime | None = None) -> Record:
     """Parse and validate one record file's bytes; raises RecordError."""
     mapping = load_front_matter(data, name, max_bytes)
-    record_id = record_id_from_name(name)
-    if record_id is None:
-        # Without a stable key in the name, the original URL is the next most stable thing.
-        urls = (mapping.get("originalUrl"), mapping.get("webUrl"))
-        source = next((url for url in urls if isinstance(url, str) and url.strip()), None)
-        if source is None:
-            raise RecordError(name, "webUrl", "required; expected an absolute http(s) URL")
-        record_id = "u" + hashlib.sha256(source.strip().encode()).hexdigest()[:15]
+    record_id = record_id_from_name(name) or record_id_from_url(identifying_url(mapping, name))
     return record_from_mapping(mapping, name, record_id, now)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Image", "Provider", "Record", "Related"]
+__all__ = ["Image", "Provider", "Record", "Related", "utc_timestamp"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Record:
             "id": self.id,
             "title": self.title,
             "excerpt": self.excerpt,
-            "published_at": _iso(self.published_at),
+            "published_at": utc_timestamp(self.published_at),
             "web_url": self.web_url,
             "original_url": self.original_url,
             "amp_url": self.amp_url,
@@ -82,7 +82,7 @@ class Record:
                     r.title,
                     r.url,
                     r.excerpt,
-                    _iso(r.published) if r.published else None,
+                    utc_timestamp(r.published) if r.published else None,
                     [r.provider.name, r.provider.domain] if r.provider else None,
                     r.amp_url,
                 ]
@@ -123,11 +123,13 @@ class Record:
         )
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parse_iso(text: str) -> datetime:
-    # Only _iso's own output comes here; fromisoformat reads it (Z included) ten times faster
+    # Only utc_timestamp's output comes here; fromisoformat reads it (Z included) ten times faster
     # than strptime.
     return datetime.fromisoformat(text)
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """``2024-05-01T08:00:00Z``: an RFC 3339 date-time in UTC, to the second
+    (https://www.rfc-editor.org/rfc/rfc3339#section-5.6); every such date feeds writes."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,29 +9,13 @@ only the Content-Type differs, so those responses carry ``Vary: Accept``.
 
 from __future__ import annotations
 
+from feeds.http import qvalues
+
 __all__ = ["BROWSER_XML", "feed_media_type", "varies_by_accept"]
 
 BROWSER_XML = "application/xml; charset=utf-8"
 # The registered types: RFC 4287 section 7 and https://www.rssboard.org/rss-mime-type-application.txt
 _NEGOTIATED = ("application/atom+xml", "application/rss+xml")
-
-
-def _weights(accept: str) -> dict[str, float]:
-    """Media ranges and their q-values: https://www.rfc-editor.org/rfc/rfc9110#section-12.5.1."""
-    weights: dict[str, float] = {}
-    for part in accept.split(","):
-        media_range, *params = part.split(";")
-        weight = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    weight = 0.0
-        if media_range.strip():
-            weights[media_range.strip().lower()] = weight
-    return weights
 
 
 def varies_by_accept(media_type: str) -> bool:
@@ -43,7 +27,7 @@ def feed_media_type(media_type: str, accept: str | None) -> str:
     """``media_type``, or an XML type when the client prefers HTML to this very feed type."""
     if not accept or not varies_by_accept(media_type):
         return media_type
-    weights = _weights(accept)
+    weights = qvalues(accept)
     html = weights.get("text/html", 0.0)
     feed = weights.get(media_type.split(";")[0].strip(), 0.0)
     return BROWSER_XML if html > feed else media_type

@@ -187,7 +187,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "summary": "Unpublish one record (its file is kept with published: false)",
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "record_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
+                                "schema": {"type": "string", "pattern": "^(?:[0-9a-f]{16}|u[0-9a-f]{15})$"}}],
                 "responses": _api_responses("200", "Unpublished"),
             }},
         },

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from datetime import date, datetime, time
 from types import ModuleType
 from typing import Any
@@ -18,7 +19,14 @@ try:
 except ImportError:  # the fast path is optional: PyYAML alone gives the same results
     yaml_rs = None
 
-__all__ = ["YAML_LOADER", "load_front_matter", "record_id_from_name"]
+__all__ = [
+    "RECORD_ID",
+    "YAML_LOADER",
+    "identifying_url",
+    "load_front_matter",
+    "record_id_from_name",
+    "record_id_from_url",
+]
 
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A record has a few hundred nodes; aliases can make a small file expand into billions.
@@ -60,12 +68,35 @@ def _count_nodes(value: Any, budget: int) -> bool:
     return True
 
 _STABLE_NAME = re.compile(r"^(?:\d+_)?([0-9a-f]{16})\.txt$")
+# Every record id: 16 hex digits from a file name, or ``u`` and 15 from a URL (record_id_from_url).
+RECORD_ID = re.compile(r"^(?:[0-9a-f]{16}|u[0-9a-f]{15})$")
 
 
 def record_id_from_name(name: str) -> str | None:
     """The stable hex key in a file name such as ``000_db6714534f1f249c.txt``, if any."""
     match = _STABLE_NAME.match(name)
     return match.group(1) if match else None
+
+
+def identifying_url(mapping: Mapping[str, Any], path: str) -> str:
+    """The URL a record's id derives from when its file name holds none: its original URL,
+    else its web URL."""
+    urls = (mapping.get("originalUrl"), mapping.get("webUrl"))
+    source = next((url for url in urls if isinstance(url, str) and url.strip()), None)
+    if source is None:
+        raise RecordError(path, "webUrl", "required; expected an absolute http(s) URL")
+    return source.strip()
+
+
+def record_id_from_url(url: str) -> str:
+    """The id of a record whose file name holds none: ``u`` and 15 hex digits of the SHA-256 of
+    its ``identifying_url``, the next most stable thing.
+
+    The ``u`` keeps these ids apart from the 16-digit ids of file names. Entry ids are public
+    (readers deduplicate by them), so this rule, the one ingest has always used, must not
+    change: records already published keep their ids.
+    """
+    return "u" + hashlib.sha256(url.encode()).hexdigest()[:15]
 
 
 def decode(data: bytes, path: str) -> str:

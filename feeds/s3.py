@@ -38,7 +38,8 @@ from feeds.catalog import STATIC_DOCUMENTS, parse_feed_document_path, parse_feed
 from feeds.compress import CODINGS
 from feeds.config import Settings
 from feeds.errors import ConfigError, ExportError
-from feeds.hosting import SIBLINGS, document_cache_control
+from feeds.hosting import SIBLINGS
+from feeds.http import document_cache_control
 from feeds.surrogate import document_keys
 
 __all__ = [

@@ -17,8 +17,8 @@ from feeds.cache import Validators
 from feeds.catalog import parse_feed_document_path
 from feeds.config import Settings
 from feeds.http import (
-    cache_control,
     choose_encoding,
+    document_cache_control,
     encoded_etag,
     is_not_modified,
     link_header,
@@ -85,11 +85,9 @@ def _limit(scope: Scope, path: str, maximum: int) -> int | None:
 
 def shared_headers(settings: Settings, validators: Validators, etag: str) -> dict[str, str]:
     """Headers sent alike with 200, 304 and HEAD (RFC 9110 section 15.4.5)."""
-    immutable = validators.immutable
     headers = {
         "ETag": etag,
-        "Cache-Control": cache_control(settings.archive_max_age if immutable else settings.max_age,
-                                       settings.stale_while_revalidate, immutable),
+        "Cache-Control": document_cache_control(settings, validators.immutable),
         "Vary": "Accept, Accept-Encoding" if varies_by_accept(validators.media_type)
         else "Accept-Encoding",
     }

@@ -338,21 +338,6 @@ class Store:
         )
         return [_feed_row(row) for row in rows]
 
-    def feed(self, path: str) -> FeedRow | None:
-        row = self.db.execute(
-            """
-            SELECT g.path, g.kind, g.name, g.version,
-                   (SELECT count(*) FROM memberships WHERE feed = g.path),
-                   (SELECT max(published_at) FROM memberships WHERE feed = g.path),
-                   (SELECT min(published_at) FROM memberships WHERE feed = g.path)
-            FROM groups g WHERE g.path = ?
-            """,
-            (path,),
-        ).fetchone()
-        if row is None or (row[4] == 0 and row[1] != "all"):
-            return None
-        return _feed_row(row)
-
     def group_paths(self, kind: str) -> dict[str, str]:
         """Feed paths of one kind by key: casefolded topic name or provider domain."""
         rows = self.db.execute("SELECT key, path FROM groups WHERE kind=?", (kind,))

@@ -2,8 +2,9 @@
 
 Every document a cache holds carries its keys (``Surrogate-Key`` for Fastly and Varnish's xkey
 vmod, ``Cache-Tag`` for Cloudflare); after an ingest, the keys of what it changed are purged.
-The groups follow the documents' version keys (``Renderer.version``), so a purge removes
-exactly the documents whose bytes may have changed:
+The groups follow the server's version keys (``feeds.render.keys.DocumentKeys``): purging
+an ingest's keys removes exactly the documents ``touched_documents`` names, those whose bytes
+may have changed (tests/test_surrogate.py):
 
 - ``feed:<feed>`` (``feed:all``, ``feed:topics/ai``, ``feed:providers/bbc-co-uk``): the feed's
   Atom, RSS and JSON documents, its archive pages, ``?limit=N`` views and its HTML page, which

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.errors import RecordError
-from feeds.model import Image, Provider, Record, Related
+from feeds.model import Image, Provider, Record, Related, utc_timestamp
 
 __all__ = ["clean_text", "record_from_mapping"]
 
@@ -122,7 +122,7 @@ class _Fields:
         if moment.year < 1970:
             raise self.fail(name, "dates before 1970 are not accepted")
         if self.now is not None and moment > self.now + FUTURE_TOLERANCE:
-            raise self.fail(name, f"in the future ({moment:%Y-%m-%dT%H:%M:%SZ}); the record is "
+            raise self.fail(name, f"in the future ({utc_timestamp(moment)}); the record is "
                                   f"published once that date is near", retry=True)
         return moment
 

@@ -23,7 +23,8 @@ from benchmarks.corpus import generate
 from feeds.check import check_export
 from feeds.config import Settings
 from feeds.errors import ExportError
-from feeds.export import MANIFEST, ExportReport, _TreeBuilder, build_lock, builds_dir, export
+from feeds.export import MANIFEST, ExportReport, build_lock, builds_dir, export
+from feeds.export.builder import TreeBuilder
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
 from feeds.store import Store
@@ -224,14 +225,14 @@ def test_export_disk_full_raises_export_error_and_keeps_the_previous_export(
     tree = settings.output_dir.resolve()
     calls = []
 
-    def full(self: _TreeBuilder, path: str, body: bytes) -> None:
+    def full(self: TreeBuilder, path: str, body: bytes) -> None:
         calls.append(path)
         if len(calls) > 5:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.tree / path))
         (self.tree / path).parent.mkdir(parents=True, exist_ok=True)
         (self.tree / path).write_bytes(body)
 
-    monkeypatch.setattr(_TreeBuilder, "_put", full)
+    monkeypatch.setattr(TreeBuilder, "_put", full)
     with pytest.raises(ExportError, match=r"No space left on device.*previous export .* is unchanged"):
         _build(dataclasses.replace(settings, base_url="http://other.test/"))
     assert settings.output_dir.resolve() == tree

@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
+from feeds.config import Settings
 from feeds.http import (
     cache_control,
     choose_encoding,
+    document_cache_control,
     encoded_etag,
     http_date,
     is_not_modified,
     link_header,
     parse_limit,
+    qvalues,
 )
 
 ETAG = '"abc123"'
@@ -103,6 +106,20 @@ def test_http_encoded_etag_differs_per_coding_and_stays_strong() -> None:
 def test_http_cache_control() -> None:
     assert cache_control(300, 60, False) == "public, max-age=300, stale-while-revalidate=60"
     assert cache_control(31536000, 60, True) == "public, max-age=31536000, immutable"
+
+
+def test_http_document_cache_control_keeps_full_archive_pages_longest() -> None:
+    settings = Settings(max_age=120, stale_while_revalidate=30, archive_max_age=86400)
+    assert document_cache_control(settings, False) == cache_control(120, 30, False)
+    assert document_cache_control(settings, True) == cache_control(86400, 30, True)
+
+
+def test_http_qvalues_of_codings_and_media_ranges() -> None:
+    assert qvalues("gzip;q=0.5, BR , identity;Q=0") == {"gzip": 0.5, "br": 1.0, "identity": 0.0}
+    assert qvalues("text/html;level=1;q=0.3, */*;q=0.8") == {"text/html": 0.3, "*/*": 0.8}
+    # Malformed or out-of-range weights make an item unacceptable rather than failing.
+    assert qvalues("a;q=2, b;q=-1, c;q=nan, d;q=oops, , e") == {
+        "a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 1.0}
 
 
 def test_http_link_header() -> None:

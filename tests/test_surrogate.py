@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.render import Renderer
+from feeds.render.keys import changed_documents, touched_documents
 from feeds.store import Store
 from feeds.surrogate import changed_keys, document_keys, key_headers
 from tests.helpers import NEW_RECORD
@@ -47,18 +48,19 @@ def test_surrogate_keys_on_every_served_document_and_304(client: TestClient) -> 
         assert revalidated.headers["surrogate-key"] == f"{key} feeds", url
 
 
-def test_surrogate_purged_keys_cover_every_document_whose_version_changed(
+def test_surrogate_purged_keys_name_exactly_the_documents_a_change_touches(
         settings: Settings, store: Store) -> None:
-    """The keys an ingest purges name every document it changed, and no other feed's."""
+    """An ingest's purged keys cover every document whose bytes changed, and only the documents
+    feeds.render.keys says the change touched: other feeds stay cached."""
     ingest(store, settings.seeds_dir, settings.max_record_bytes)
     before = Renderer(store, settings)
-    versions = {path: before.version(path) for path in before.document_paths()}
     (settings.seeds_dir / "100_0123456789abcdef.txt").write_text(NEW_RECORD)
     report = ingest(store, settings.seeds_dir, settings.max_record_bytes)
     after = Renderer(store, settings)
-    changed = {path for path in after.document_paths() if after.version(path) != versions.get(path)}
     purged = set(changed_keys(report.changed_feeds))
     assert purged == {"site", "feed:all", "feed:providers/statnews-com"}
-    assert changed and all(purged & set(document_keys(path)) for path in changed)
-    untouched = set(after.document_paths()) - changed
-    assert untouched and not any(purged & set(document_keys(path)) for path in untouched)
+    documents = set(before.document_paths()) | set(after.document_paths())
+    covered = {path for path in documents if purged & set(document_keys(path))}
+    assert covered == touched_documents(report.changed_feeds, before.feeds, after.feeds, settings)
+    assert changed_documents(before.content_keys(), after.content_keys()) <= covered
+    assert any(path.startswith("feeds/topics/") for path in documents - covered)

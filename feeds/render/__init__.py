@@ -6,17 +6,15 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 
 from feeds.catalog import (
-    SITE_DOCUMENTS,
     STATIC_DOCUMENTS,
     FeedPage,
+    document_paths,
     feed_document_path,
     feed_page_path,
     newest_page,
     page,
-    pages,
     parse_feed_document_path,
     parse_feed_page_path,
     relative_root,
@@ -27,12 +25,10 @@ from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead
 from feeds.render.fragments import FORMAT_MODULES
+from feeds.render.keys import RENDERER_VERSION, DocumentKeys, content_keys, fragment_key
 from feeds.store import ALL_FEED, FeedRow, Store
 
 __all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
-
-# Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "4"
 
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
@@ -85,68 +81,24 @@ class Renderer:
         # Set by prepare(): a build pages through whole feeds, so it reads each feed's list once.
         self._bulk = False
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
-        # Versions asked for per request: only documents that exist are kept, so this is
-        # bounded by the catalogue, whatever paths clients try.
-        self._versions: dict[str, str] = {}
         # Set by prepare(): the fragments it rendered, (record id, format) → bytes, as stored.
         self._rendered: dict[tuple[str, str], bytes] = {}
         # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML; a page
         # lists its newest items_per_feed entries, which bounds this.
         self._entry_html: dict[tuple[str, str], str] = {}
-        self.fragment_key = f"{RENDERER_VERSION}:{settings.fingerprint('id_prefix')}"
-        self.global_key = (
-            RENDERER_VERSION + ":"
-            + settings.fingerprint("site_title", "site_description", "base_url", "items_per_feed",
-                                   "archive_page_size", "id_prefix", "hubs", "formats", "archives")
-        )
+        self.fragment_key = fragment_key(settings)
+        # What the server's caches key this snapshot's documents by (feeds.render.keys).
+        self.keys = DocumentKeys(self.feeds, settings)
 
-    # -- versions: what identifies a document's content without rendering it -----------------
-
-    def version(self, path: str) -> str | None:
-        """A key that changes whenever the document at ``path`` may have changed; None if absent."""
-        found = self._versions.get(path)
-        if found is None:
-            found = self._version(path)
-            if found is not None:
-                self._versions[path] = found
-        return found
-
-    def _version(self, path: str) -> str | None:
-        parsed = parse_feed_document_path(path)
-        if parsed is not None:
-            feed_path, number, fmt = parsed
-            feed = self.feeds.get(feed_path)
-            if (feed is None or fmt not in self.settings.formats
-                    or page(feed, number, self.settings) is None):
-                return None
-            return f"{self.global_key}:{feed.version}:{feed.count}"
-        page_of = parse_feed_page_path(path)
-        if page_of is not None:
-            feed = self.feeds.get(page_of)
-            return None if feed is None else f"{self.global_key}:{feed.version}:{feed.count}:page"
-        if path in SITE_DOCUMENTS:
-            return self.site_version
-        if path in STATIC_DOCUMENTS:
-            return static.asset_version(path)
-        return None
-
-    @cached_property
-    def site_version(self) -> str:
-        """Site pages list every feed, so any feed's change is theirs too."""
-        digest = hashlib.sha256()
-        for feed in self.feeds.values():
-            digest.update(f"{feed.path}:{feed.version}:{feed.count}:{feed.name}\n".encode())
-        return f"{self.global_key}:{digest.hexdigest()[:16]}"
+    def content_keys(self) -> dict[str, str | None]:
+        """Every document's path → the key of everything its bytes depend on (for the export)."""
+        return content_keys(self.feeds.values(), self.store.feed_members(),
+                            self.store.record_digests(), self.topic_paths, self.provider_paths,
+                            self.settings)
 
     def document_paths(self) -> Iterator[str]:
-        """Every public document's path, site pages first."""
-        yield from SITE_DOCUMENTS
-        yield from STATIC_DOCUMENTS
-        for feed in self.feeds.values():
-            yield feed_page_path(feed.path)
-            for feed_page in pages(feed, self.settings):
-                for fmt in self.settings.formats:
-                    yield feed_document_path(feed.path, fmt, feed_page.number)
+        """Every public document's path in this snapshot, site pages first."""
+        return document_paths(self.feeds.values(), self.settings)
 
     # -- rendering ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from feeds.model import Record
+from feeds.model import Record, utc_timestamp
 
 __all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "entry", "feed_page", "index"]
 
@@ -56,10 +56,6 @@ def _day(moment: datetime) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @cache
 def _environment() -> Environment:
     env = Environment(
@@ -71,7 +67,7 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     env.filters["day"] = _day
-    env.filters["iso"] = _iso
+    env.filters["iso"] = utc_timestamp
     return env
 
 

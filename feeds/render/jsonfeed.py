@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from html import escape
 from typing import Any
 
-from feeds.model import Record
+from feeds.model import Record, utc_timestamp
 from feeds.render.common import FeedHead, related_html
 
 __all__ = ["EXTENSION", "MEDIA_TYPE", "document", "entries"]
@@ -20,10 +19,6 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def entries(records: Sequence[Record], id_prefix: str) -> list[bytes]:
@@ -45,8 +40,8 @@ def _item(record: Record, id_prefix: str) -> bytes:
         item["summary"] = record.excerpt
     if record.images:
         item["image"] = record.images[0].url
-    item["date_published"] = _date(record.published_at)
-    item["date_modified"] = _date(record.published_at)
+    item["date_published"] = utc_timestamp(record.published_at)
+    item["date_modified"] = utc_timestamp(record.published_at)
     item["authors"] = [{"name": record.provider.name, "url": record.provider.url}]
     if record.topics:
         item["tags"] = list(record.topics)
@@ -64,7 +59,7 @@ def _item(record: Record, id_prefix: str) -> bytes:
                     "url": r.url,
                     "provider": {"name": r.provider.name, "domain": r.provider.domain}
                     if r.provider else None,
-                    "date_published": _date(r.published) if r.published else None,
+                    "date_published": utc_timestamp(r.published) if r.published else None,
                 }
                 for r in record.related
             ],

@@ -1,0 +1,221 @@
+"""What a document's bytes depend on: the keys that change whenever its bytes may change.
+
+Every cache of rendered bytes asks this module: the server's document and validator caches
+(``DocumentKeys.version``, cheap: per feed), the stored entry fragments (``fragment_key``), the
+export's per-document content keys (``content_keys``, finer: per slice of records) and its
+tree layout (``export_key``). A CDN purge asks it which documents a change touches
+(``touched_documents``, or ``changed_documents`` between two sets of content keys).
+
+Every ``Settings`` field is either named by one of the keys below or listed in
+``NOT_IN_OUTPUT`` with the reason it cannot change any byte (tests/test_keys.py holds each new
+field to that): a setting forgotten here would leave stale documents in caches and exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+
+from feeds.catalog import (
+    SITE_DOCUMENTS,
+    STATIC_DOCUMENTS,
+    feed_document_path,
+    feed_documents,
+    feed_page_path,
+    page,
+    pages,
+    parse_feed_document_path,
+    parse_feed_page_path,
+)
+from feeds.config import Settings
+from feeds.render import static
+from feeds.store import FeedRow
+
+__all__ = [
+    "DOCUMENT_SETTINGS",
+    "EXPORT_SETTINGS",
+    "FRAGMENT_SETTINGS",
+    "NOT_IN_OUTPUT",
+    "RENDERER_VERSION",
+    "DocumentKeys",
+    "changed_documents",
+    "content_keys",
+    "export_key",
+    "fragment_key",
+    "settings_key",
+    "touched_documents",
+]
+
+# Bump whenever any renderer's output changes, so cached fragments are rendered anew.
+RENDERER_VERSION = "4"
+
+# The settings an entry fragment's bytes depend on (its id is a tag: URI under the prefix).
+FRAGMENT_SETTINGS = ("id_prefix",)
+# The settings any document's bytes depend on: titles, links, page sizes, what exists.
+DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_feed",
+                     "archive_page_size", "id_prefix", "hubs", "formats", "archives")
+# The settings an export's files depend on beyond its documents' bytes: headers written for
+# static hosts (_headers), precompressed siblings, the manifest's base URL.
+EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
+                   "brotli_quality", "precompress")
+# Settings no document, sibling or header rule depends on, and why.
+NOT_IN_OUTPUT: Mapping[str, str] = {
+    "seeds_dir": "where records are read from; what they hold reaches the keys as records",
+    "store_path": "where the store lives, not what it holds",
+    "output_dir": "where an export is written, not what it holds",
+    "host": "the address the server listens on",
+    "port": "the port the server listens on",
+    "max_record_bytes": "which files ingest accepts; accepted records reach the keys as records",
+    "cache_mb": "how many rendered bodies the server keeps in memory",
+    "etag_index_entries": "how many validators the server keeps in memory",
+    "max_limit": "which ?limit=N views the server answers, not the bytes of any of them",
+    "access_log": "whether the server logs requests",
+    "api_token": "who may publish; published records reach the keys as records",
+    "watch": "whether the server follows the seeds directory",
+    "workers": "how many processes render: the bytes are the same whatever the number",
+    "purge": "which CDNs are told what changed, not what any document holds",
+}
+
+
+def fragment_key(settings: Settings) -> str:
+    """The key of stored entry fragments: rendered anew when it changes."""
+    return f"{RENDERER_VERSION}:{settings.fingerprint(*FRAGMENT_SETTINGS)}"
+
+
+def settings_key(settings: Settings) -> str:
+    """The part of every document's key that comes from the renderer and the settings."""
+    return RENDERER_VERSION + ":" + settings.fingerprint(*DOCUMENT_SETTINGS)
+
+
+def export_key(settings: Settings) -> str:
+    """The key of an export tree's layout: files made under another are made anew."""
+    return settings.fingerprint(*EXPORT_SETTINGS)
+
+
+class DocumentKeys:
+    """Per-feed version keys of one catalogue snapshot, for the server's caches.
+
+    Cheap (no record is read) and coarse: any change of a feed re-versions all its documents.
+    """
+
+    def __init__(self, feeds: Mapping[str, FeedRow], settings: Settings) -> None:
+        self.feeds = feeds
+        self.settings = settings
+        self.settings_key = settings_key(settings)
+        # Versions asked for per request: only documents that exist are kept, so this is
+        # bounded by the catalogue, whatever paths clients try.
+        self._versions: dict[str, str] = {}
+
+    def version(self, path: str) -> str | None:
+        """A key that changes whenever the document at ``path`` may have changed; None if absent."""
+        found = self._versions.get(path)
+        if found is None:
+            found = self._version(path)
+            if found is not None:
+                self._versions[path] = found
+        return found
+
+    def _version(self, path: str) -> str | None:
+        parsed = parse_feed_document_path(path)
+        if parsed is not None:
+            feed_path, number, fmt = parsed
+            feed = self.feeds.get(feed_path)
+            if (feed is None or fmt not in self.settings.formats
+                    or page(feed, number, self.settings) is None):
+                return None
+            return f"{self.settings_key}:{feed.version}:{feed.count}"
+        page_of = parse_feed_page_path(path)
+        if page_of is not None:
+            feed = self.feeds.get(page_of)
+            return None if feed is None else f"{self.settings_key}:{feed.version}:{feed.count}:page"
+        if path in SITE_DOCUMENTS:
+            return self.site_version
+        if path in STATIC_DOCUMENTS:
+            return static.asset_version(path)
+        return None
+
+    @cached_property
+    def site_version(self) -> str:
+        """Site pages list every feed, so any feed's change is theirs too."""
+        digest = hashlib.sha256()
+        for feed in self.feeds.values():
+            digest.update(f"{feed.path}:{feed.version}:{feed.count}:{feed.name}\n".encode())
+        return f"{self.settings_key}:{digest.hexdigest()[:16]}"
+
+
+def content_keys(feeds: Iterable[FeedRow], members: Mapping[str, Sequence[str]],
+                 digests: Mapping[str, str], topic_paths: Mapping[str, str],
+                 provider_paths: Mapping[str, str],
+                 settings: Settings) -> dict[str, str | None]:
+    """Every document's path → a key of everything its bytes depend on, in catalog.document_paths order.
+
+    ``members``: each feed's record ids, oldest first; ``digests``: each record's file digest;
+    ``topic_paths``, ``provider_paths``: the group pages entries link to.
+
+    Finer than ``DocumentKeys.version``, which is per feed: one new record re-versions every
+    archive page of ``all``, though only the pages whose slice of records moved have new bytes.
+    A feed document's bytes depend on the settings and renderer (``settings_key``), the feed's
+    name, the page's number and the number of archive pages (its links), and the records in
+    its slice. An HTML page lists its feed's newest records and links their topics and
+    providers; the index and the OPML list every feed with its size and newest record. Keys
+    derive from the records' file digests, never from the store's history, so a rebuilt store
+    keeps them.
+    """
+    # Each record's line of a key, made once: a record is in four feeds on average.
+    lines = {record_id: f"{record_id}:{digest}\n" for record_id, digest in digests.items()}
+    common = settings_key(settings)
+    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
+    links = hashlib.sha256(repr((sorted(topic_paths.items()),
+                                 sorted(provider_paths.items()))).encode()).hexdigest()
+    site = hashlib.sha256(f"{common}\n{links}\n".encode())
+    keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
+    keys.update((path, static.asset_version(path)) for path in STATIC_DOCUMENTS)
+    for feed in feeds:
+        entries = [lines[record_id] for record_id in members.get(feed.path, ())]
+        head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
+        site.update(f"{head}{entries[-1] if entries else ''}".encode())
+        keys[feed_page_path(feed.path)] = _slice_key(
+            f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
+        for feed_page in pages(feed, settings):
+            key = _slice_key(
+                f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+                f"{feed_page.number}\n{feed_page.archive_pages}\n",
+                entries[feed_page.offset:feed_page.offset + feed_page.limit])
+            for fmt in settings.formats:
+                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    site_key = site.hexdigest()[:32]
+    keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
+    return keys
+
+
+def _slice_key(head: str, lines: list[str]) -> str:
+    """A document's key: what it depends on beyond its records, then each record's digest line."""
+    return hashlib.sha256((head + "".join(lines)).encode()).hexdigest()[:32]
+
+
+def touched_documents(changed_feeds: Iterable[str], before: Mapping[str, FeedRow],
+                      after: Mapping[str, FeedRow], settings: Settings) -> set[str]:
+    """The documents whose bytes may differ after a change to ``changed_feeds`` (feed paths, as
+    an ingest reports them), given the catalogues before and after it.
+
+    Each changed feed's documents in either catalogue (so pages that went away are named too),
+    and the site pages, which list every feed. What a CDN purges after an ingest; exact but
+    costlier (it reads every record's digest): ``changed_documents`` of two ``content_keys``.
+    """
+    changed = set(changed_feeds)
+    touched: set[str] = set()
+    for catalogue in (before, after):
+        for path in changed & catalogue.keys():
+            touched.update(feed_documents(catalogue[path], settings))
+    if changed:
+        touched.update(SITE_DOCUMENTS)
+    return touched
+
+
+def changed_documents(before: Mapping[str, str | None],
+                      after: Mapping[str, str | None]) -> set[str]:
+    """The documents of two ``content_keys`` results whose keys differ, added ones and removed
+    ones included."""
+    return set(before.keys() ^ after.keys()) | {
+        path for path in before.keys() & after.keys() if before[path] != after[path]}
