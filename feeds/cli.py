@@ -23,7 +23,7 @@ from feeds.pool import Workers, worker_count
 from feeds.store import FeedRow, Store
 
 if TYPE_CHECKING:
-    from feeds.s3 import S3Target
+    from feeds.export.s3 import S3Target
 
 __all__ = ["main"]
 
@@ -102,7 +102,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _local_output(value: str | Path | None) -> Path | None:
-    """The ``--output`` directory, unless it names a bucket (feeds.s3 stages that under var/)."""
+    """The ``--output`` directory, unless it names a bucket (staged under var/: feeds.export.s3)."""
     if value is None or str(value).startswith("s3://"):
         return None
     return Path(value)
@@ -217,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
                    [(report.total, report.written, report.unchanged, report.removed)])
         if bucket is not None:
             from feeds.export import read_manifest
-            from feeds.s3 import upload
+            from feeds.export.s3 import upload
 
             tree = output.resolve()  # stays whole until the build after next recycles it
             with _progress("upload", args.quiet) as progress:
@@ -246,7 +246,7 @@ def _bucket(args: argparse.Namespace) -> S3Target | None:
     """The ``s3://`` target of ``--output``, or None for a local directory."""
     if not str(args.output or "").startswith("s3://"):
         return None
-    from feeds.s3 import parse_s3_url
+    from feeds.export.s3 import parse_s3_url
 
     return parse_s3_url(args.output)
 

@@ -21,7 +21,7 @@ from feeds.cli import main
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.export import read_manifest
-from feeds.s3 import MANIFEST_KEY, S3Target, object_specs, parse_s3_url, plan, wave_of
+from feeds.export.s3 import MANIFEST_KEY, S3Target, object_specs, parse_s3_url, upload_plan, wave_of
 from tests.helpers import NEW_RECORD
 from tests.s3server import aws_environment, moto_server
 
@@ -105,7 +105,7 @@ def test_s3_plan_uploads_what_is_linked_before_what_links_to_it() -> None:
     files = {path: {"media_type": "x", "etag": f'"{path}"', "immutable": False, "encoded": {}}
              for path in ("index.html", "feeds.opml", "topics/ai/index.html", "feeds/topics/ai.atom",
                           "feeds/topics/ai/archive/1.atom", "style.css")}
-    waves, deleted = plan({"gone.atom": "x"}, object_specs(files, Settings()))
+    waves, deleted = upload_plan({"gone.atom": "x"}, object_specs(files, Settings()))
     assert [[spec.path for spec in wave] for wave in waves] == [
         ["feeds/topics/ai/archive/1.atom", "style.css"], ["feeds/topics/ai.atom"],
         ["topics/ai/index.html"], ["feeds.opml", "index.html"]]

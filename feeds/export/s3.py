@@ -50,8 +50,8 @@ __all__ = [
     "is_s3_url",
     "object_specs",
     "parse_s3_url",
-    "plan",
     "upload",
+    "upload_plan",
     "wave_of",
 ]
 
@@ -135,7 +135,7 @@ def wave_of(path: str) -> int:
     return 3
 
 
-def plan(held: Mapping[str, str],
+def upload_plan(held: Mapping[str, str],
          wanted: Mapping[str, ObjectSpec]) -> tuple[list[list[ObjectSpec]], list[str]]:
     """What to upload (in waves, each after the one before) and which paths to delete."""
     changed = [spec for path, spec in sorted(wanted.items()) if held.get(path) != spec.signature]
@@ -193,7 +193,7 @@ def upload(tree: Path, files: Mapping[str, Mapping[str, Any]], settings: Setting
     wanted = object_specs(files, settings)
     try:
         held = _held(client, target)
-        waves, vanished = plan(held, wanted)
+        waves, vanished = upload_plan(held, wanted)
         total, done = sum(len(wave) for wave in waves), 0
 
         def put(spec: ObjectSpec) -> None:
