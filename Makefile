@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint tools bench bench-full bench-huge bench-tools soak clean
+.PHONY: serve build test lint tools bench bench-full bench-huge bench-tools profile soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check feeds tests server.py benchmarks
 	$(BIN)/mypy
 
-test: $(STAMP) tools lint
-	$(BIN)/pytest
+# As root the tools are installed (or `tools` fails), so a test missing one fails, never skips.
+REQUIRE_TOOLS := $(shell [ "$$(id -u)" = 0 ] && echo 1)
 
-# wrk (the load generator) from Debian's packages; as root, or says what to run.
+test: $(STAMP) tools lint
+	FEEDS_REQUIRE_TOOLS=$${FEEDS_REQUIRE_TOOLS:-$(REQUIRE_TOOLS)} $(BIN)/pytest
+
+# wrk (the load generator) and hugo (the reference build) from Debian's packages; as root, or
+# says what to run. Hugo without its recommends: golang and git are not needed to build a site.
 bench-tools:
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-		apt-get install -y -qq wrk >/dev/null; } || { echo "bench: install wrk (apt-get install wrk)"; exit 1; }
+	@for tool in wrk hugo; do \
+		command -v $$tool >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+			apt-get install -y -qq --no-install-recommends $$tool >/dev/null; } || \
+			{ echo "bench: could not install $$tool: run apt-get install $$tool as root"; exit 1; }; \
+	done
 
 bench: $(STAMP) bench-tools tools
 	$(BIN)/python benchmarks/run.py --records 10000
@@ -40,9 +47,16 @@ bench: $(STAMP) bench-tools tools
 bench-full: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000
 
-# The stretch goal: one million records built to completion (builds only, no server).
-bench-huge: $(STAMP)
-	$(BIN)/python benchmarks/run.py --records 1000000 --skip-server
+# The stretch goal: one million records built to completion (builds only, no server), beside
+# one Hugo build per RSS limit after its warm-up (or the reason Hugo failed).
+bench-huge: $(STAMP) bench-tools
+	$(BIN)/python benchmarks/run.py --records 1000000 --skip-server --hugo-runs 1
+
+# py-spy profiles of a cold 10,000-record build, a no-op build, one-record edits and the
+# Hugo-equivalent build, into docs/PROFILE.md (between its profile markers).
+profile: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/profile.py --records 10000
 
 # 256 connections for 60 s while records land; bounded, not part of `make test`.
 soak: $(STAMP)

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
-import platform
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,74 +32,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import hugo  # noqa: E402
 from benchmarks.corpus import generate  # noqa: E402
+from benchmarks.process import rss_kb, run  # noqa: E402
+from benchmarks.report import machine, table, write_doc  # noqa: E402
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 RESULTS = ROOT / "docs" / "benchmarks"
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 FEED_50 = "feeds/all.atom"  # the site-wide feed's current page: items_per_feed (50) entries
 
 
-@dataclass(frozen=True)
-class Measured:
-    seconds: float
-    peak_rss_mb: float
-    output: str
-
-
 # -- processes -------------------------------------------------------------------------------
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (a build's process pool counts towards its memory)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rpartition(")")[2].split()[1])
-            parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(parents.get(current, []))
-    return found
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-    return int(match.group(1)) if match else 0
-
-
-def run(command: Sequence[str], env: dict[str, str] | None = None, timeout: float = 3600) -> Measured:
-    """Run ``command``; wall time and peak RSS (the process, or its whole tree when larger)."""
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})}, cwd=ROOT)
-        peak_tree = 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            peak_tree = max(peak_tree, sum(_rss_kb(p) for p in _tree(process.pid)))
-            if time.perf_counter() - start > timeout:
-                process.kill()
-            time.sleep(0.02)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        output = out.read().decode(errors="replace")
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{output[-3000:]}")
-    return Measured(seconds, max(peak_tree, usage.ru_maxrss) / 1024, output)
-
 
 def feeds(*args: str) -> list[str]:
     return [sys.executable, "-m", "feeds", *args, "--quiet"]
@@ -255,7 +196,7 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     root = Path(args.workdir).resolve()
     pristine = corpus(n, args.seed, root)
     result: dict[str, Any] = {"records": n, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                              "load_before": os.getloadavg()[0]}
+                              "load_before": os.getloadavg()[0], "machine": machine()}
 
     # Ingest: cold (empty store), then again with nothing changed.
     work = fresh(root / f"work-{n}")
@@ -270,9 +211,12 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     work = fresh(root / f"work-{n}")
     cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
                  precompress=False)
-    hugo = run(feeds("build", "--config", str(cfg)))
-    result["hugo_s"], result["hugo_rss_mb"] = hugo.seconds, hugo.peak_rss_mb
-    log(f"hugo-equivalent {hugo.seconds:.2f}s {hugo.peak_rss_mb:.0f} MB")
+    same = run(feeds("build", "--config", str(cfg)))
+    result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
+    log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")
+
+    # Hugo itself on the same records, minutes from the feeds builds it is compared with.
+    result["hugo"] = reference(pristine, root / f"hugo-{n}-{args.seed}", args, log)
 
     # The full build: cold, then warm, then after an edit, then after 1,000 new records.
     work = fresh(root / f"work-{n}")
@@ -319,6 +263,19 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     return result
 
 
+def reference(seeds: Path, site_dir: Path, args: argparse.Namespace,
+              log: Callable[[str], None]) -> dict[str, Any]:
+    """Hugo's RSS build of the corpus at limit 50 and at -1 (full history); conversion untimed."""
+    site = hugo.site(seeds, site_dir)
+    found: dict[str, Any] = {"version": hugo.version(), "pages": site.pages}
+    for key, limit in (("limit_50", 50), ("limit_all", -1)):
+        timing = hugo.build(site, limit, args.hugo_runs, args.hugo_max_rss_mb)
+        found[key] = dataclasses.asdict(timing)
+        log(f"Hugo, limit {limit}: " + (timing.failure or f"{timing.seconds:.2f}s "
+                                        f"{timing.peak_rss_mb:.0f} MB"))
+    return found
+
+
 def server(cfg: Path, work: Path, args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     """Serve the built store; RSS after every document once; wrk against the feed and bare route."""
     if shutil.which("wrk") is None:
@@ -332,7 +289,7 @@ def server(cfg: Path, work: Path, args: argparse.Namespace, log: Callable[[str],
             if status != 200:
                 raise RuntimeError(f"{base}/{path}: {status}")
         found["serve_all_s"] = time.perf_counter() - start
-        found["server_rss_mb"] = _rss_kb(pid) / 1024
+        found["server_rss_mb"] = rss_kb(pid) / 1024
         found["served_documents"] = len(manifest)
         _, body, headers = _get(f"{base}/{FEED_50}")
         etag = headers["etag"] if "etag" in headers else headers["ETag"]
@@ -357,162 +314,6 @@ def server(cfg: Path, work: Path, args: argparse.Namespace, log: Callable[[str],
     return found
 
 
-# -- the table -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Row:
-    measure: str
-    reference: str
-    value: Callable[[dict[str, Any]], float | None]
-    shown: Callable[[float], str]
-    targets: dict[int, float]
-    higher_is_better: bool = False
-
-
-def _s(v: float) -> str:
-    return f"{v:.2f} s"
-
-
-def _mb(v: float) -> str:
-    return f"{v:.0f} MB"
-
-
-def _ratio(v: float) -> str:
-    return f"{v:.3f}"
-
-
-def _get_key(*keys: str) -> Callable[[dict[str, Any]], float | None]:
-    def value(result: dict[str, Any]) -> float | None:
-        current: Any = result
-        for key in keys:
-            if not isinstance(current, dict) or key not in current:
-                return None
-            current = current[key]
-        return float(current)
-    return value
-
-
-def _over(a: tuple[str, ...], b: tuple[str, ...]) -> Callable[[dict[str, Any]], float | None]:
-    def value(result: dict[str, Any]) -> float | None:
-        top, bottom = _get_key(*a)(result), _get_key(*b)(result)
-        return None if top is None or not bottom else top / bottom
-    return value
-
-
-ROWS = [
-    Row("Hugo-equivalent build: RSS only, 50 items, no archives, no compression, from nothing",
-        "Hugo 0.111: 1.7 s / 18 s; feedgen naive: 4.9 s / 46 s", _get_key("hugo_s"), _s,
-        {10_000: 0.9, 100_000: 9}),
-    Row("full cold build: ingest + every feed in every format + archives + precompressed siblings",
-        "", _get_key("build_cold_s"), _s, {10_000: 8, 100_000: 60}),
-    Row("no-op build (nothing changed)", "", _get_key("build_noop_s"), _s, {10_000: 0.5, 100_000: 3}),
-    Row("incremental build after editing one record (median of 3, a running newsroom)", "",
-        _get_key("build_edit_s"), _s, {10_000: 0.3, 100_000: 1}),
-    Row("the first edit after a cold build (no tree to recycle yet: every file linked)", "",
-        _get_key("build_first_edit_s"), _s, {}),
-    Row("incremental build after adding 1,000 records", "", _get_key("build_add_s"), _s, {}),
-    Row("build peak RSS (full cold build, process tree)", "Hugo: 2.5 GB at 100,000",
-        _get_key("build_rss_mb"), _mb, {10_000: 300, 100_000: 1000}),
-    Row("server RSS after serving every document once", "", _get_key("server_rss_mb"), _mb,
-        {10_000: 150, 100_000: 300}),
-    Row("served 200s / bare Starlette 200s, same run, same uvicorn settings",
-        "bare Starlette ~23,000/s (uvloop, httptools)", _over(("serve_200", "rps"), ("bare_200", "rps")),
-        _ratio, {10_000: 0.8, 100_000: 0.8}, higher_is_better=True),
-    Row("served 304s / bare Starlette 200s, same run", "",
-        _over(("serve_304", "rps"), ("bare_200", "rps")), _ratio, {10_000: 1.0, 100_000: 1.0},
-        higher_is_better=True),
-    Row("served 200s / bare 200s by server CPU time per request (less disturbed by other load)",
-        "", _over(("bare_200", "cpu_us"), ("serve_200", "cpu_us")), _ratio, {}, higher_is_better=True),
-    Row("served 304s / bare 200s by server CPU time per request", "",
-        _over(("bare_200", "cpu_us"), ("serve_304", "cpu_us")), _ratio, {}, higher_is_better=True),
-    Row("ingest, cold (records/s)", "", _get_key("ingest_rps"), lambda v: f"{v:,.0f}/s", {},
-        higher_is_better=True),
-    Row("ingest, cold", "", _get_key("ingest_cold_s"), _s, {}),
-    Row("ingest, no-op (nothing changed)", "", _get_key("ingest_noop_s"), _s, {}),
-    Row("floor: PyYAML C safe loader alone, every record, one core",
-        "0.3-0.4 ms/record: ~30 s at 100,000", _get_key("parse_pyyaml_c_s"), _s, {}),
-    Row("parser in use alone (feeds.parse.load_front_matter), one core", "",
-        _get_key("parse_in_use_s"), _s, {}),
-]
-
-SERVER_ROWS = [
-    ("feed 200", "serve_200"), ("feed 304", "serve_304"),
-    ("bare Starlette 200", "bare_200"), ("bare Starlette 304", "bare_304"),
-]
-
-
-def table(results: dict[int, dict[str, Any]]) -> str:
-    sizes = sorted(results)
-    head = ["measure", *(f"{n:,} records" for n in sizes), "target", "reference"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in ROWS:
-        cells = [row.measure]
-        targets = []
-        for n in sizes:
-            value = row.value(results[n])
-            target = row.targets.get(n)
-            if value is None:
-                cells.append("not measured")
-            else:
-                met = "" if target is None else (
-                    " ✅" if (value >= target if row.higher_is_better else value <= target) else " ❌")
-                cells.append(row.shown(value) + met)
-            if target is not None:
-                targets.append(("≥ " if row.higher_is_better else "≤ ") + row.shown(target))
-        cells.append(" / ".join(targets) or "")
-        cells.append(row.reference)
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Server detail (wrk -t2 -c64, `--latency`; uvicorn 1 worker, uvloop, httptools, "
-              "no access log; both servers in the same run):", ""]
-    lines += ["| " + " | ".join(["target", *(f"{n:,} records" for n in sizes)]) + " |",
-              "|" + "---|" * (len(sizes) + 1)]
-    for label, key in SERVER_ROWS:
-        cells = [label]
-        for n in sizes:
-            got = results[n].get(key)
-            cells.append("not measured" if got is None else
-                         f"{got['rps']:,.0f}/s, p50 {got['p50_ms']:.2f} ms, p99 {got['p99_ms']:.2f} ms"
-                         + (f", server CPU {got['cpu_us']:.1f} µs/request" if "cpu_us" in got else ""))
-        lines.append("| " + " | ".join(cells) + " |")
-    dates = ", ".join(
-        f"{n:,}: {results[n]['date']} (load average {results[n].get('load_before', 0):.1f} before, "
-        f"{results[n].get('load_after', 0):.1f} after)" for n in sizes)
-    summaries = "; ".join(f"{n:,}: {results[n].get('build_cold_summary', '?')}" for n in sizes)
-    lines += ["", f"Measured {dates}. Full build output: {summaries}."]
-    return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as info:
-        mem_kb = int(info.readline().split()[1])
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB memory, "
-            f"Linux {platform.release()}, Python {platform.python_version()}")
-
-
-def write_doc(results: dict[int, dict[str, Any]], command: str) -> None:
-    block = "\n".join([
-        BEGIN,
-        f"Machine: {machine()}.",
-        "",
-        f"Command: `{command}` (`make bench` for 10,000 records, `make bench-full` for 100,000 too).",
-        "",
-        table(results),
-        END,
-    ])
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text += "\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, action="append", help="corpus size (repeatable)")
@@ -521,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="corpora and build trees (default var/bench)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk measurement")
     parser.add_argument("--skip-server", action="store_true", help="builds only")
+    parser.add_argument("--hugo-runs", type=int, default=3,
+                        help="Hugo builds timed after its warm-up, the median kept (default 3)")
+    parser.add_argument("--hugo-max-rss-mb", type=float, default=8000,
+                        help="stop a Hugo build whose memory grows past this (default 8000)")
     parser.add_argument("--no-write", action="store_true", help="print; leave docs/ alone")
     args = parser.parse_args(argv)
     sizes = args.records or [10_000]
@@ -536,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     if not args.no_write:
         command = "python benchmarks/run.py " + " ".join(f"--records {n}" for n in sizes)
-        write_doc(results, command)
+        write_doc(DOC, results, command)
         print(f"written to {DOC.relative_to(ROOT)}")
     return 0
 

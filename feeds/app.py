@@ -20,7 +20,7 @@ from starlette.routing import Route
 from feeds.access_log import AccessLogMiddleware
 from feeds.api import api_routes
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
-from feeds.catalog import FORMATS, feed_document_path
+from feeds.catalog import feed_document_path
 from feeds.config import Settings
 from feeds.events import Broadcaster
 from feeds.ingest import IngestReport, ingest
@@ -131,8 +131,9 @@ class Publisher:
         return self.store.record_path(record_id)
 
     def feed_urls(self, record_id: str) -> list[str]:
+        """The URLs of the feed documents listing the record, in the formats the site publishes."""
         return [self.settings.url(feed_document_path(feed, fmt))
-                for feed in self.store.feeds_of(record_id) for fmt in FORMATS]
+                for feed in self.store.feeds_of(record_id) for fmt in self.settings.formats]
 
     def announce(self, feeds: Iterable[str]) -> None:
         """Tell the WebSub hubs and the CDNs, in the background, that ``feeds`` changed.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
-from feeds.config import FORMATS, Settings
+from feeds.config import Settings
 from feeds.store import FeedRow
 
 __all__ = [
-    "FORMATS",
     "SITE_DOCUMENTS",
     "STATIC_DOCUMENTS",
     "FeedPage",
@@ -27,14 +27,22 @@ __all__ = [
 ]
 
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
-# Files shipped in feeds/static/, served and exported like any other document.
-STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg")
-
-_FEED_DOCUMENT = re.compile(
-    r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
-    r"(?:/archive/([1-9][0-9]{0,8}))?\.(atom|rss|json)$"
-)
+# Files shipped in feeds/static/, served and exported like any other document; the PNGs are the
+# feeds' icons and logo in the sizes readers expect (scripts/make-icons makes them).
+STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg",
+                    "icon-64.png", "icon-144.png", "icon-512.png", "logo.png")
 _FEED_PAGE = re.compile(r"^(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})/index\.html$")
+
+
+@cache
+def _feed_document() -> re.Pattern[str]:
+    """A feed document's path, in any format of the registry (which of them a site publishes is
+    its settings': the renderer answers None for the others)."""
+    # Read at first use: the registry's package (feeds.render) imports this module.
+    from feeds.render.formats import NAMES
+
+    return re.compile(r"^feeds/(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})"
+                      rf"(?:/archive/([1-9][0-9]{{0,8}}))?\.({'|'.join(map(re.escape, NAMES))})$")
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def feed_document_path(feed: str, fmt: str, number: int | None = None) -> str:
 
 def parse_feed_document_path(path: str) -> tuple[str, int | None, str] | None:
     """The inverse of feed_document_path: (feed, archive number or None, format), or None."""
-    match = _FEED_DOCUMENT.match(path)
+    match = _feed_document().match(path)
     if match is None:
         return None
     feed, number, fmt = match.groups()

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -16,11 +17,12 @@ import yaml
 from feeds.cdn import PurgeTarget, purge_targets
 from feeds.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "FORMATS", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
-# Every feed format feeds can write; a build writes those in Settings.formats.
-FORMATS = ("atom", "rss", "json")
+# https://www.rfc-editor.org/rfc/rfc5646#section-2.1, loosely: a language and its subtags.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+_HEX_COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,25 @@ class Settings:
     watch: bool = True
     # What a build makes: feed formats (of atom, rss, json), RFC 5005 archive pages, and the
     # export's precompressed .gz/.br siblings. Fewer of each means a faster, smaller build.
-    formats: tuple[str, ...] = FORMATS
+    # The registry's names (feeds.render.formats.NAMES), spelled out: the registry's renderers
+    # read Settings, so this module cannot import it at its top; __post_init__ checks them.
+    formats: tuple[str, ...] = ("atom", "rss", "json")
     archives: bool = True
     precompress: bool = True
     # Processes that parse records and render entries; 0 means one per CPU.
     workers: int = 0
+    # Feeds' language (an IETF tag such as en or pt-BR): Atom xml:lang, RSS <language>, JSON
+    # Feed language. Empty: not stated.
+    language: str = ""
+    # Feeds' pictures, as site paths (the site's own PNGs, feeds/static/) or absolute URLs:
+    # square icons (Atom icon, JSON Feed icon at 512x512, its favicon at 64x64), a 2:1 logo
+    # (Atom logo) and the RSS <image> (at most 144 wide and 400 high); with Feedly's webfeeds
+    # accent colour (six hex digits, no #).
+    icon: str = "icon-512.png"
+    favicon: str = "icon-64.png"
+    logo: str = "logo.png"
+    rss_image: str = "icon-144.png"
+    accent_color: str = "c2410c"
     # CDN endpoints purged after every ingest that changes documents (feeds.cdn, feeds.purge).
     purge: tuple[PurgeTarget, ...] = ()
 
@@ -79,16 +95,35 @@ class Settings:
                 raise ConfigError(f"{name}: expected a positive integer, got {getattr(self, name)}")
         if not 0 <= self.brotli_quality <= 11:
             raise ConfigError(f"brotli_quality: expected 0 to 11, got {self.brotli_quality}")
-        unknown = [f for f in self.formats if f not in FORMATS]
+        # Imported when settings are checked: the registry's package imports this module.
+        from feeds.render.formats import NAMES
+
+        unknown = [f for f in self.formats if f not in NAMES]
         if unknown or not self.formats or len(set(self.formats)) != len(self.formats):
-            raise ConfigError(f"formats: expected one or more of {', '.join(FORMATS)} without "
+            raise ConfigError(f"formats: expected one or more of {', '.join(NAMES)} without "
                               f"repeats, got {list(self.formats)!r}")
+        if self.language and not _LANGUAGE.fullmatch(self.language):
+            raise ConfigError(f"language: expected an IETF language tag such as en or pt-BR, "
+                              f"got {self.language!r}")
+        for name in ("icon", "favicon", "logo", "rss_image"):
+            value = getattr(self, name)
+            if not value or value.startswith(("/", "//")) or (
+                    ":" in value and not value.startswith(("http://", "https://"))):
+                raise ConfigError(f"{name}: expected a site path such as icon-512.png or an "
+                                  f"absolute http(s) URL, got {value!r}")
+        if not _HEX_COLOUR.fullmatch(self.accent_color):
+            raise ConfigError(f"accent_color: expected six hex digits such as c2410c, "
+                              f"got {self.accent_color!r}")
         if self.workers < 0:
             raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""
         return self.base_url + path.lstrip("/")
+
+    def asset_url(self, value: str) -> str:
+        """The absolute URL of a picture setting: a site path, or already an absolute URL."""
+        return value if value.startswith(("http://", "https://")) else self.url(value)
 
     def fingerprint(self, *names: str) -> str:
         """A short hash of the named settings, to key caches of rendered bytes."""

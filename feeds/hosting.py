@@ -9,16 +9,18 @@ nginx ``server`` snippet (docs/nginx.conf, regenerated with ``python -m feeds.ho
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from feeds.catalog import FORMATS
+from feeds.catalog import STATIC_DOCUMENTS
 from feeds.config import Settings
 from feeds.errors import ConfigError
-from feeds.http import document_cache_control
-from feeds.render import atom, html, jsonfeed, opml, rss, static
-from feeds.surrogate import document_keys, key_headers
+from feeds.http import EXPOSED_HEADERS, document_cache_control
+from feeds.render import html, opml, static
+from feeds.render.formats import FORMATS
+from feeds.surrogate import ALL_DOCUMENTS, document_keys, feed_key, key_headers
 
 __all__ = [
     "CORS",
@@ -42,10 +44,6 @@ SIBLINGS = {"gzip": ".gz", "br": ".br"}
 VARY = "Accept-Encoding"
 CORS = "*"
 
-_MEDIA_TYPES = {
-    "atom": atom.MEDIA_TYPE, "rss": rss.MEDIA_TYPE, "json": jsonfeed.MEDIA_TYPE,
-    "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
-}
 
 
 def url_paths(path: str) -> tuple[str, ...]:
@@ -68,6 +66,7 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
                 f"  Content-Type: {entry['media_type']}",
                 f"  Cache-Control: {cache}",
                 f"  Access-Control-Allow-Origin: {CORS}",
+                f"  Access-Control-Expose-Headers: {EXPOSED_HEADERS}",
                 f"  Vary: {VARY}",
                 *(f"  {name}: {value}" for name, value in key_headers(document_keys(path)).items()),
                 "",
@@ -75,9 +74,35 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
     return "\n".join(lines).encode("utf-8")
 
 
+def _nginx_keys() -> str:
+    """Server-level rules giving each URL the surrogate keys the server sends (feeds.surrogate).
+
+    nginx cannot read the manifest, so the keys come from the URL, as the catalogue's paths do.
+    """
+    feed = r"all|(topics|providers)/[a-z0-9][a-z0-9-]*"
+    statics = "|".join(re.escape(name) for name in STATIC_DOCUMENTS)
+    rules = [
+        (r"^/(index\.html|feeds\.opml)?$", document_keys("index.html")),
+        (f"^/({statics})$", document_keys(STATIC_DOCUMENTS[0])),
+        (f"^/feeds/(?<feeds_feed>{feed})(/archive/[0-9]+)?\\.[a-z]+$",
+         (feed_key("$feeds_feed"), ALL_DOCUMENTS)),
+        (f"^/(?<feeds_page>{feed})/(index\\.html)?$", (feed_key("$feeds_page"), ALL_DOCUMENTS)),
+    ]
+    lines = ["# Surrogate keys, as the server sends them (docs/CDN.md): a cache in front purges by",
+             "# them. Worked out from the URL, since nginx cannot read the manifest.",
+             'set $feeds_surrogate_key "";', 'set $feeds_cache_tag "";']
+    for pattern, keys in rules:
+        headers = key_headers(keys)
+        lines += [f'if ($uri ~ "{pattern}") {{',
+                  f'        set $feeds_surrogate_key "{headers["Surrogate-Key"]}";',
+                  f'        set $feeds_cache_tag "{headers["Cache-Tag"]}";', "}"]
+    return "\n".join(lines) + "\n"
+
+
 def nginx_conf(settings: Settings) -> str:
     """An nginx ``server``-block snippet serving an export with the server's headers."""
-    media_types = {**{ext: _MEDIA_TYPES[ext] for ext in (*FORMATS, "opml", "html")},
+    media_types = {**{name: feed_format.media_type for name, feed_format in FORMATS.items()},
+                   "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
                    **{suffix.lstrip("."): value for suffix, value in static.MEDIA_TYPES.items()}}
     types = "\n".join(f"    {value.split(';')[0]} {ext};" for ext, value in media_types.items())
     charset_types = " ".join(
@@ -87,7 +112,10 @@ def nginx_conf(settings: Settings) -> str:
     archived = document_cache_control(settings, immutable=True)
     common = (
         f'        add_header Access-Control-Allow-Origin "{CORS}" always;\n'
+        f'        add_header Access-Control-Expose-Headers "{EXPOSED_HEADERS}" always;\n'
         f'        add_header Vary "{VARY}" always;\n'
+        '        add_header Surrogate-Key $feeds_surrogate_key always;\n'
+        '        add_header Cache-Tag $feeds_cache_tag always;\n'
     )
     return f"""\
 # nginx snippet serving a `feeds build` export with the headers `feeds serve` sends.
@@ -114,6 +142,7 @@ charset utf-8;
 charset_types {charset_types};
 index index.html;
 
+{_nginx_keys()}
 # Serve the precompressed siblings the export writes next to each document (.gz, .br).
 gzip_static on;
 # brotli_static needs the ngx_brotli module (not in Debian's nginx); where it is loaded:

@@ -9,6 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from feeds.config import Settings
 
 __all__ = [
+    "EXPOSED_HEADERS",
     "cache_control",
     "choose_encoding",
     "document_cache_control",
@@ -19,6 +20,12 @@ __all__ = [
     "parse_limit",
     "qvalues",
 ]
+
+
+# Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted, so every
+# document exposes them, from the server and from static hosts alike:
+# https://fetch.spec.whatwg.org/#http-access-control-expose-headers
+EXPOSED_HEADERS = "ETag, Link"
 
 
 def http_date(moment: datetime) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from feeds import __version__
-from feeds.catalog import FORMATS, STATIC_DOCUMENTS
+from feeds.catalog import STATIC_DOCUMENTS
 from feeds.config import Settings
-from feeds.render import FORMAT_MODULES, static
 from feeds.render import html as html_format
 from feeds.render import opml as opml_format
+from feeds.render import static
+from feeds.render.formats import FORMATS
 
 __all__ = ["openapi_document"]
 
@@ -100,9 +101,9 @@ def _path_parameter(name: str, schema: dict[str, Any], description: str) -> dict
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
     """The OpenAPI description of every route the server answers."""
-    feed_types = [_bare(FORMAT_MODULES[fmt].MEDIA_TYPE) for fmt in FORMATS]
-    ext = _path_parameter("ext", {"type": "string", "enum": list(FORMATS)},
-                          "atom: Atom 1.0, rss: RSS 2.0, json: JSON Feed 1.1.")
+    feed_types = [_bare(FORMATS[fmt].media_type) for fmt in settings.formats]
+    ext = _path_parameter("ext", {"type": "string", "enum": list(settings.formats)},
+                          ", ".join(f"{fmt}: {FORMATS[fmt].title}" for fmt in settings.formats) + ".")
     kind = _path_parameter("kind", {"type": "string", "enum": ["topics", "providers"]},
                            "Feeds by topic or by provider.")
     slug = _path_parameter("slug", {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,120}$"},

@@ -17,6 +17,7 @@ from feeds.cache import Validators
 from feeds.catalog import parse_feed_document_path
 from feeds.config import Settings
 from feeds.http import (
+    EXPOSED_HEADERS,
     choose_encoding,
     document_cache_control,
     encoded_etag,
@@ -93,10 +94,9 @@ def shared_headers(settings: Settings, validators: Validators, etag: str) -> dic
     }
     if validators.http_last_modified is not None:
         headers["Last-Modified"] = validators.http_last_modified
-    # Web-based readers fetch feeds cross-origin; ETag and Link are not CORS-safelisted.
     # Every document is public, and static hosts (feeds.hosting) send the same on all of them.
     headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = "ETag, Link"
+    headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if validators.links:
         headers["Link"] = link_header(validators.links)
     # For caches in front of the server, to purge what an ingest changed (feeds.purge).

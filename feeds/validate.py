@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +18,17 @@ __all__ = ["clean_text", "record_from_mapping"]
 # https://www.w3.org/TR/xml/#charsets
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
-# Most URLs: http(s), a plain host name (no port, user or brackets), printable ASCII without
-# spaces. urlsplit accepts every such URL and finds its host, so the checks below would pass.
-_PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9.-]+(?:/[!-~]*)?")
+# What RFC 3986 allows after the authority (https://www.rfc-editor.org/rfc/rfc3986#appendix-A):
+# unreserved and sub-delims characters, ":", "@", "/", "?", and "%" opening an escaped octet.
+_URI_TAIL = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*"
+# Most URLs: http(s), a plain host name (no port, user or brackets), then only characters a URI
+# may carry. urlsplit accepts every such URL and finds its host, so the checks below would pass.
+_PLAIN_URL = re.compile(rf"(?i:https?)://[A-Za-z0-9.-]+(?:/{_URI_TAIL}(?:#{_URI_TAIL})?)?")
+# One character a URI cannot carry after its authority (non-ASCII, "<", ">", '"', "\\", "{",
+# "}", "|", "^", "`", "[", "]", or "%" not opening an escaped octet); "#" is matched apart.
+_NOT_URI = re.compile(r"[^A-Za-z0-9._~!$&'()*+,;=:@/?%#-]|%(?![0-9A-Fa-f]{2})")
+# A host as urlsplit gives it: ASCII or internationalised labels (an IRI), or an IP address.
+_HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
 
 MAX_TITLE = 1_000
@@ -159,7 +168,11 @@ class _Fields:
 
 
 def check_url(url: str, fail: Any, name: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL we are willing to publish."""
+    """``url`` as published, if it is an absolute http(s) URL we are willing to publish.
+
+    Characters a URI cannot carry after the host are percent-encoded (``percent_encode``); the
+    host stays as written.
+    """
     if len(url) > MAX_URL:
         raise fail(name, f"URL of {len(url)} characters is over the limit of {MAX_URL}")
     if _PLAIN_URL.fullmatch(url):
@@ -177,7 +190,33 @@ def check_url(url: str, fail: Any, name: str) -> str:
         raise fail(name, "expected an absolute http(s) URL")
     if not parts.hostname:
         raise fail(name, "expected an absolute http(s) URL with a host name")
-    return url
+    if not _HOST.fullmatch(parts.hostname):
+        raise fail(name, "expected a host name or an IP address")
+    encoded = percent_encode(url, len(parts.scheme) + 3 + len(parts.netloc))
+    if len(encoded) > MAX_URL:
+        raise fail(name, f"URL of {len(encoded)} characters once percent-encoded is over the limit "
+                         f"of {MAX_URL}")
+    return encoded
+
+
+def percent_encode(url: str, start: int) -> str:
+    """``url`` with every character from ``start`` on that a URI cannot carry percent-encoded.
+
+    RFC 4287 and the W3C feed validator require valid IRIs, RSS 2.0 and JSON Feed URLs, and a
+    ``"`` or ``<`` in an attribute is where markup injection starts. Encoding (as UTF-8 octets,
+    https://www.rfc-editor.org/rfc/rfc3986#section-2.1, as browsers do when they follow such a
+    link: https://url.spec.whatwg.org/#path-percent-encode-set) names the same resource, so the
+    record is published rather than lost. Every "#" after the first is encoded too: a fragment
+    cannot hold one.
+    """
+    head, tail = url[:start], url[start:]
+    before, hash_sign, fragment = tail.partition("#")
+    encode = partial(_NOT_URI.sub, _escape_octets)
+    return head + encode(before) + hash_sign + encode(fragment).replace("#", "%23")
+
+
+def _escape_octets(match: re.Match[str]) -> str:
+    return "".join(f"%{octet:02X}" for octet in match.group().encode("utf-8"))
 
 
 def _provider(fields: _Fields | None) -> Provider | None:

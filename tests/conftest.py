@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,23 @@ from feeds.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+# Set by .ci/run and by `make test` as root (where scripts/install-test-tools installs the tools):
+# a missing tool then fails the test that needs it instead of skipping it.
+REQUIRE_TOOLS = os.environ.get("FEEDS_REQUIRE_TOOLS", "") == "1"
+
+
+def require(tool: str, available: bool, consequence: str) -> None:
+    """Skip (or, with FEEDS_REQUIRE_TOOLS=1, fail) unless ``tool`` is ``available``.
+
+    The one place a test may step aside for a missing tool, so CI cannot pass without it.
+    """
+    if available:
+        return
+    message = f"{tool} is missing: {consequence} (scripts/install-test-tools installs it as root)"
+    if REQUIRE_TOOLS:
+        pytest.fail(f"FEEDS_REQUIRE_TOOLS=1: {message}", pytrace=False)
+    pytest.skip(f"LOUD SKIP: {message}")
 
 
 @pytest.fixture

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import yaml
+
+from feeds.hosting import IMMUTABLE_MARKERS
+from tests.conftest import ROOT, require
+
+ATOM_SCHEMA = ROOT / "tests" / "schemas" / "atom.rnc"
 
 SECURED = re.compile(r'^secured:\s*"([^"]*)"', re.MULTILINE)
 
@@ -37,12 +44,14 @@ def leaked(body: bytes, chunks: set[bytes], length: int = 12) -> bool:
     return not chunks.isdisjoint(body[i:i + length] for i in range(len(body) - length + 1))
 
 
-def documents(output: Path) -> dict[str, bytes]:
-    """Every file of an export by relative path, the manifest aside."""
+def documents(output: Path, markers: bool = False) -> dict[str, bytes]:
+    """Every file of an export by relative path, the manifest aside; with ``markers``, the empty
+    files that mark full archive pages immutable for nginx too (they are not documents)."""
     return {
         str(p.relative_to(output)): p.read_bytes()
         for p in sorted(output.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
+        and (markers or p.relative_to(output).parts[0] != IMMUTABLE_MARKERS)
     }
 
 
@@ -58,3 +67,13 @@ provider:
   domain: statnews.com
 ---
 """
+
+
+def jing_errors(atoms: list[Path]) -> str:
+    """What jing finds wrong in Atom documents against RFC 4287's RELAX NG schema ("" if nothing)."""
+    jing = shutil.which("jing")
+    require("jing", jing is not None, "Atom documents are NOT validated against RFC 4287's schema")
+    assert atoms
+    result = subprocess.run([str(jing), "-c", str(ATOM_SCHEMA), *map(str, atoms)],
+                            capture_output=True, text=True, check=False)
+    return "" if result.returncode == 0 else result.stdout + result.stderr

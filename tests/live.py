@@ -23,26 +23,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 @contextmanager
 def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: float = 20.0,
-            more_settings: str = "", port: int | None = None,
+            more_settings: str = "", listen: str = "config", base_url: str | None = None,
+            env: dict[str, str] | None = None, port: int | None = None,
             ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """Run `python -m feeds serve` until the block ends (or the test kills it).
 
-    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``; ``port`` one chosen
-    beforehand (a cache in front must know it), else a free one.
+    ``more_settings`` is more feeds.yaml lines, e.g. ``cache_mb: 16``. ``listen`` says where the
+    port and base URL come from: ``config`` (feeds.yaml), ``flags`` (``--host``, ``--port`` and
+    ``--base-url``) or ``uvicorn`` (``uvicorn server:app``, the README's other way to serve,
+    with feeds.yaml named by $FEEDS_CONFIG). ``env`` is added to the server's environment.
+    ``port`` is one chosen beforehand (a cache in front must know it), else a free one.
     """
     port = port or free_port()
+    base_url = base_url or f"http://127.0.0.1:{port}/"
     config = root / "feeds.yaml"
+    where = {"config": f"base_url: {base_url}\nport: {port}\n", "flags": "",
+             "uvicorn": f"base_url: {base_url}\n"}[listen]
     config.write_text(
-        f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n"
-        f"base_url: http://127.0.0.1:{port}/\nport: {port}\naccess_log: false\n"
+        f"seeds_dir: {seeds}\nstore_path: {root / 'store.sqlite3'}\n{where}access_log: false\n"
         f"api_token: '{token}'\n{more_settings}", encoding="utf-8",
     )
     log = open(root / f"server-{port}.log", "wb")  # noqa: SIM115 - closed in finally
+    if listen == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1",
+                   "--port", str(port), "--no-access-log", *extra]
+    else:
+        command = [sys.executable, "-m", "feeds", "serve", "--quiet", "--config", str(config), *extra]
+        if listen == "flags":
+            command += ["--host", "127.0.0.1", "--port", str(port), "--base-url", base_url]
     process = subprocess.Popen(
-        [sys.executable, "-m", "feeds", "serve", "--quiet", "--config", str(config), *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "FEEDS_API_TOKEN": ""},
+        command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        env={**os.environ, "FEEDS_API_TOKEN": "", "FEEDS_CONFIG": str(config), **(env or {})},
     )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:

@@ -237,3 +237,13 @@ def test_app_memory_stays_within_the_cache_size(settings: Settings) -> None:
         assert publisher.cache.used <= 4000 or len(publisher.cache.items) == 1
         assert len(publisher.cache.items) < len(paths)
         assert len(publisher.validators.items) == 5
+
+
+def test_app_feed_urls_name_only_the_formats_the_site_publishes(settings: Settings) -> None:
+    with TestClient(create_app(dataclasses.replace(settings, formats=("rss", "json")))) as client:
+        publisher = _publisher(client)
+        record_id = sorted(publisher.store.published_ids())[0]
+        urls = publisher.feed_urls(record_id)
+        assert urls and {url.rsplit(".", 1)[1] for url in urls} == {"rss", "json"}
+        for url in urls:
+            assert client.get(url.removeprefix(settings.base_url.rstrip("/"))).status_code == 200, url

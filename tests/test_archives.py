@@ -11,10 +11,11 @@ from starlette.testclient import TestClient
 
 from benchmarks.corpus import generate
 from feeds.app import create_app
-from feeds.catalog import FORMATS, feed_document_path
+from feeds.catalog import feed_document_path
 from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.render import Renderer
+from feeds.render.formats import FORMATS
 from feeds.store import Store
 from tests.archive_walk import expected_feeds, walk
 from tests.helpers import NEW_RECORD

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import generate
 from feeds.cli import main
 from feeds.config import Settings
+from tests.conftest import ROOT
 
 
 def _args(settings: Settings) -> list[str]:
@@ -136,3 +140,37 @@ def test_cli_stats_without_a_store_says_what_to_run(
 ) -> None:
     assert main(["stats", "--store", str(tmp_path / "none.sqlite3")]) == 3
     assert "run `feeds ingest` first" in capsys.readouterr().err
+
+
+def _on_a_terminal(command: list[str]) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as its stdin, stdout and stderr; its exit code and
+    what the terminal received, colours and cursor moves removed."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT,
+                               env={**os.environ, "TERM": "xterm", "COLUMNS": "120"})
+    os.close(terminal)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(controller)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode("utf-8", "replace"))
+    return process.wait(timeout=60), text
+
+
+def test_cli_build_on_a_terminal_shows_progress_and_a_summary_table(tmp_path: Path) -> None:
+    generate(300, tmp_path / "seeds", seed=3)
+    code, shown = _on_a_terminal([
+        sys.executable, "-m", "feeds", "build", "--seeds", str(tmp_path / "seeds"),
+        "--store", str(tmp_path / "store.sqlite3"), "--output", str(tmp_path / "output")])
+    assert code == 0, shown
+    # README: a progress bar (count, percentage, rate), then a summary table.
+    assert re.search(r"ingest [━╸╺ ]+ *\d+/300 +\d+%", shown), shown[-2000:]
+    assert re.search(r"build [━╸╺ ]+ *(\d+)/\1 +100% +[\d,]+/s", shown), shown[-2000:]
+    assert re.search(r"┃ files ┃ written ┃ unchanged ┃ removed ┃", shown), shown[-2000:]
+    assert "build: " in shown and "files in output" not in shown  # not the plain line

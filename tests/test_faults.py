@@ -120,6 +120,12 @@ def test_faults_kill_9_during_ingest_leaves_previous_or_new_state(tmp_path: Path
     started = time.monotonic()
     subprocess.run(_ingest_command(seeds, store), check=True, capture_output=True)
     idle = time.monotonic() - started
+    # A round's ingest, uninterrupted: kills aimed at the work land before it would commit
+    # (a round changes a third of the files, so it takes less than the first, full ingest).
+    _mutate(seeds, reserve, rng, MAX_KILLS)
+    started = time.monotonic()
+    subprocess.run(_ingest_command(seeds, store), check=True, capture_output=True)
+    work = time.monotonic() - started
     outcomes = {"previous": 0, "new": 0, "mid-ingest": 0}
     for round_number in range(MAX_KILLS):
         if round_number >= KILLS and outcomes["mid-ingest"] >= 2 and outcomes["new"] >= 1:
@@ -130,7 +136,8 @@ def test_faults_kill_9_during_ingest_leaves_previous_or_new_state(tmp_path: Path
                                    stderr=subprocess.DEVNULL)
         # Every other kill aims at the ingest's work; the rest anywhere from start-up to a little
         # after the ingest would have committed.
-        delay = rng.uniform(idle * 1.5, full * 0.9) if round_number % 2 else rng.uniform(0.1, full * 1.5)
+        delay = rng.uniform(idle * 1.5, max(idle * 1.6, work * 0.95)) if round_number % 2 \
+            else rng.uniform(0.1, work * 1.5)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -142,8 +149,9 @@ def test_faults_kill_9_during_ingest_leaves_previous_or_new_state(tmp_path: Path
         else:
             assert _complete(after, seeds), f"round {round_number}: neither previous nor complete"
             outcomes["new"] += 1
-    print(f"kill -9 outcomes: {outcomes}; idle ingest {idle:.2f} s, full {full:.2f} s")
-    assert outcomes["mid-ingest"] >= 2 and outcomes["new"] >= 1, (outcomes, idle, full)
+    print(f"kill -9 outcomes: {outcomes}; idle ingest {idle:.2f} s, a round's {work:.2f} s, "
+          f"full {full:.2f} s")
+    assert outcomes["mid-ingest"] >= 2 and outcomes["new"] >= 1, (outcomes, idle, work, full)
     # The next ingest completes the work, and agrees with an ingest from scratch.
     subprocess.run(_ingest_command(seeds, store), check=True, capture_output=True)
     _assert_consistent(store)

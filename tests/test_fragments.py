@@ -11,6 +11,7 @@ from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.pool import Workers
 from feeds.render import Renderer, fragments
+from feeds.render.formats import FORMATS
 from feeds.store import Store
 
 
@@ -70,7 +71,7 @@ def test_formats_and_archives_settings_select_documents(store: Store) -> None:
 def test_entries_rendered_in_a_batch_equal_entries_rendered_alone(store: Store) -> None:
     records = store.records(sorted(store.published_ids()))
     assert len(records) > 10
-    for fmt, module in fragments.FORMAT_MODULES.items():
+    for fmt, module in FORMATS.items():
         alone = [module.entries([record], "tag:t:")[0] for record in records]
         assert module.entries(records, "tag:t:") == alone, fmt
         assert all(body.count(b"<item>" if fmt == "rss" else b"<entry>") == (fmt != "json")

@@ -11,6 +11,7 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import feedparser
 import pytest
@@ -21,7 +22,7 @@ from feeds.export import export
 from feeds.ingest import IngestReport, ingest, parse_record
 from feeds.store import Store
 from tests.conftest import SEEDS
-from tests.helpers import documents
+from tests.helpers import documents, jing_errors
 from tests.wellformed import document_problems
 
 NASTY = Path(__file__).resolve().parent / "nasty" / "records"
@@ -215,16 +216,141 @@ def test_nasty_text_comes_out_exactly_in_every_format(built: Built, name: str, t
     assert next(i for i in items if i["id"].endswith(record_id))["title"] == title
 
 
-def test_nasty_idn_urls_are_published_as_given(built: Built) -> None:
-    # An IRI is a fine Atom link (RFC 4287 section 4.2.7.1) and browsers accept it; kept as written.
+def test_nasty_idn_hosts_are_published_as_given_and_their_paths_percent_encoded(built: Built) -> None:
+    # An IRI host is a fine Atom link (RFC 4287 section 4.2.7.1) and browsers accept it; kept as
+    # written. The path's non-ASCII characters are percent-encoded (feeds.validate.percent_encode).
     record_id = built.published["ok_idn_host.txt"]
     parsed = feedparser.parse((built.output / "feeds" / "all.atom").read_bytes())
-    assert _entry(parsed, record_id).link == "https://b\u00fccher.example/stra\u00dfe"
+    assert _entry(parsed, record_id).link == "https://b\u00fccher.example/stra%C3%9Fe"
 
 
-def test_nasty_symbol_only_topics_get_a_feed_of_their_own(built: Built) -> None:
-    pages = [p.name for p in (built.output / "topics").iterdir()]
-    assert any(name.startswith("x-") for name in pages), pages
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    """What an ``ok_`` file publishes, in every format: a reader's view of it."""
+
+    title: str
+    link: str
+    topics: dict[str, str]  # topic as published → its feed
+    images: tuple[str, ...] = ()
+    provider: str = "providers/nasty-example"
+
+
+NASTY_NEWS = {"Nasty": "topics/nasty"}
+# Every ok_ file (tests/nasty/generate.py says how each was made), exactly. Content HTML is left
+# to the renderers' own tests; URLs are compared percent-decoded, so percent-encoding them is
+# not a change of what is published.
+ACCEPTED = {
+    "ok_bom_crlf.txt": Accepted("A well-behaved title (bom_crlf)", "https://nasty.example/bom_crlf",
+                                NASTY_NEWS),
+    "ok_cdata_end.txt": Accepted("Ends ]]> here ]]>", "https://nasty.example/cdata_end", NASTY_NEWS),
+    "ok_cr_only.txt": Accepted("A well-behaved title (cr_only)", "https://nasty.example/cr_only",
+                               NASTY_NEWS),
+    "ok_entity_lookalikes.txt": Accepted("AT&amp;T &#0; &#x0; &lt;script&gt; &nbsp; &#128512;",
+                                         "https://nasty.example/entity_lookalikes", NASTY_NEWS),
+    "ok_escaped_control_chars.txt": Accepted("Bell back tab form c1 \ufdd0 end",
+                                             "https://nasty.example/escaped_control_chars", NASTY_NEWS),
+    "ok_html_everywhere.txt": Accepted(SCRIPT, "https://nasty.example/html_everywhere", {
+        SCRIPT: "topics/script-alert-1-script-img-src-x-onerror-alert-2", "<b>bold</b>": "topics/b-bold-b"}),
+    # An IRI is a fine Atom link (RFC 4287 section 4.2.7.1) and browsers accept it: as written.
+    "ok_idn_host.txt": Accepted("A well-behaved title (idn_host)", "https://b\u00fccher.example/stra\u00dfe",
+                                NASTY_NEWS),
+    "ok_no_final_newline.txt": Accepted("A well-behaved title (no_final_newline)",
+                                        "https://nasty.example/no_final_newline", NASTY_NEWS),
+    "ok_rtl_combining_emoji.txt": Accepted(
+        "\u0645\u0631\u062d\u0628\u0627 \u202eevil\u202c e\u0301 \U0001f469\u200d\U0001f469\u200d\U0001f467 "
+        "\U0001f1fa\U0001f1e6 \u05e9\u05dc\u05d5\u05dd", "https://nasty.example/rtl_combining_emoji",
+        {"\U0001f525 Hot": "topics/hot", "\u0639\u0631\u0628\u064a": "topics/x-9f9a68"}),
+    # Symbol-only topics: a slug from a hash of the name, the same on every build.
+    "ok_symbol_only_topic.txt": Accepted("A well-behaved title (symbol_only_topic)",
+                                         "https://nasty.example/symbol_only_topic",
+                                         {"!!!": "topics/x-e84c53", "???": "topics/x-a03b22"}),
+    # Case variants of one topic are one topic, spelt as first written, in one feed.
+    "ok_topics_case_duplicates.txt": Accepted("A well-behaved title (topics_case_duplicates)",
+                                              "https://nasty.example/topics_case_duplicates", NASTY_NEWS),
+    # Markup in a topic or provider name is text: escaped wherever a reader treats it as HTML.
+    "ok_topic_provider_markup.txt": Accepted(
+        "A well-behaved title (topic_provider_markup)", "https://nasty.example/topic_provider_markup",
+        {"<script>alert(3)</script>Markup Topic": "topics/script-alert-3-script-markup-topic"},
+        provider="providers/markup-news-example"),
+    # Characters a URL cannot carry are percent-encoded (compared here decoded: the same URL).
+    "ok_url_unsafe_characters.txt": Accepted(
+        "A well-behaved title (url_unsafe_characters)",
+        'https://nasty.example/a<b>"c"\\d{e}|f^g`h/\u00fcn\u00ef%zz?q=<x>#frag#2', NASTY_NEWS,
+        ("https://nasty.example/{i}|\u00e9t\u00e9.jpg",)),
+    "ok_url_quotes_markup.txt": Accepted("A well-behaved title (url_quotes_markup)",
+                                         'https://nasty.example/a"><script>alert(1)</script>', NASTY_NEWS,
+                                         ('https://nasty.example/i.png?"onerror="alert(1)',)),
+}
+# Files whose bytes differ from an ordinary record file only in line ends, BOM or final newline.
+TWINS = ("ok_bom_crlf.txt", "ok_cr_only.txt", "ok_no_final_newline.txt")
+
+
+def _views(output: Path, feed: str, record_id: str) -> dict[str, tuple[str, str, list[str], list[str]]]:
+    """(title, link, topics, image URLs) of the record's entry in each format of ``feed``."""
+    views = {}
+    for fmt in ("atom", "rss"):
+        entry = _entry(feedparser.parse((output / "feeds" / f"{feed}.{fmt}").read_bytes()), record_id)
+        views[fmt] = (entry.title, unquote(entry.link), [t.term for t in entry.get("tags", [])],
+                      [unquote(m["url"]) for m in entry.get("media_content", [])])
+    items = json.loads((output / "feeds" / f"{feed}.json").read_bytes())["items"]
+    item = next(i for i in items if i["id"].endswith(record_id))
+    images = [unquote(i["url"]) for i in item.get("_media", {}).get("images", [])]
+    assert item.get("image") == (item["_media"]["images"][0]["url"] if images else None)
+    views["json"] = (item["title"], unquote(item["url"]), item.get("tags", []), images)
+    return views
+
+
+def test_nasty_every_accepted_file_has_exact_expectations() -> None:
+    assert set(ACCEPTED) == {p.name for p in NASTY.iterdir() if p.name.startswith("ok_")}
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_nasty_accepted_file_publishes_exactly_its_title_link_topics_and_images(
+        built: Built, name: str) -> None:
+    expected, record_id = ACCEPTED[name], built.published[name]
+    seen = (expected.title, expected.link, list(expected.topics), list(expected.images))
+    for feed in ("all", expected.provider, *expected.topics.values()):
+        assert _views(built.output, feed, record_id) == {"atom": seen, "rss": seen, "json": seen}, feed
+    for topic_feed in expected.topics.values():
+        assert (built.output / topic_feed / "index.html").is_file()
+
+
+def test_nasty_case_variants_of_a_topic_are_one_feed(built: Built) -> None:
+    topics = sorted(p.name for p in (built.output / "feeds" / "topics").glob("*nasty*.atom"))
+    assert topics == ["nasty.atom"]
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_nasty_line_ends_bom_and_final_newline_publish_the_clean_twins_text(built: Built, name: str) -> None:
+    raw = (NASTY / name).read_bytes()
+    clean = raw.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    clean += b"" if clean.endswith(b"\n") else b"\n"
+    assert clean != raw
+    twin = parse_record(name, clean, 1_000_000, NOW)
+    store = Store.open(built.settings.store_path)
+    try:
+        (published,) = store.records([built.published[name]])
+    finally:
+        store.close()
+    assert published == twin
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory, built: Built) -> Path:
+    """The nasty corpus built again with pages of two, so every feed has archive pages."""
+    root = tmp_path_factory.mktemp("nasty-archived")
+    settings = dataclasses.replace(built.settings, store_path=root / "store.sqlite3",
+                                   output_dir=root / "output", items_per_feed=2, archive_page_size=2)
+    _ingest_and_export(settings)
+    return settings.output_dir
+
+
+def test_nasty_export_with_archives_is_valid_atom_and_well_formed(archived: Path) -> None:
+    docs = documents(archived)
+    atoms = [archived / path for path in docs if path.endswith(".atom")]
+    assert sum("/archive/" in str(path) for path in atoms) > 10
+    assert jing_errors(atoms) == ""
+    assert [p for path, body in docs.items() for p in document_problems(path, body)] == []
 
 
 def test_nasty_duplicate_winner_does_not_depend_on_arrival_order(tmp_path: Path) -> None:
@@ -307,3 +433,18 @@ def test_wellformed_check_catches_live_markup_and_broken_documents() -> None:
     assert document_problems("a.rss", rss)
     assert document_problems("a.json", b'{"items":[{"id":"1","content_html":"<iframe></iframe>"}]}')
     assert document_problems("a.html", b'<p><a href="https://x/">fine</a></p>') == []
+    page = b'<html><head><meta charset="utf-8"></head><body>%s</body></html>'
+    assert document_problems("a.html", page % b"<p>fine</p>") == []
+    for element in (b"<iframe src='https://x/'></iframe>", b"<object></object>", b"<embed>",
+                    b"<form action='https://x/'></form>", b"<meta http-equiv='refresh'>",
+                    b"<base href='https://evil.example/'>", b"<p style='position:fixed'>x</p>"):
+        assert document_problems("a.html", page % element), element
+    assert document_problems("a.html", page % b'<img src="https://x/i" style="aspect-ratio: 4 / 3">') == []
+    xhtml = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml">'
+             b'<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">t</p></div></content>'
+             b'</entry></feed>')
+    assert document_problems("a.atom", xhtml)
+    for field in (b'"home_page_url":"javascript:x"', b'"items":[{"id":"1","image":"data:x"}]',
+                  b'"authors":[{"avatar":"javascript:x"}]',
+                  b'"items":[{"id":"1","attachments":[{"url":"javascript:x"}]}]'):
+        assert document_problems("a.json", b"{" + field + b"}"), field

@@ -36,15 +36,22 @@ TRAVERSALS = [
 
 
 def _raw(port: int, request: bytes, timeout: float = 10.0) -> tuple[int | None, bytes]:
-    """Send raw bytes; the status code (None if the server closed without one) and the response."""
+    """Send raw bytes; the status code (None if the server closed without one) and the response.
+
+    Every request says ``Connection: close``, so the server must answer and close, or close: a
+    connection still open after ``timeout`` is a hung server, and fails the test.
+    """
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request)
         chunks = []
         try:
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
-        except (ConnectionResetError, TimeoutError):
-            pass
+        except ConnectionResetError:
+            pass  # closed, abruptly: an answer too
+        except TimeoutError:
+            raise AssertionError(f"the server hung: neither answered nor closed within {timeout} s "
+                                 f"(got {b''.join(chunks)[:200]!r})") from None
     response = b"".join(chunks)
     if not response.startswith(b"HTTP/1."):
         return None, response

@@ -39,6 +39,8 @@ def _other(name: str, value: Any) -> Any:
         return ("https://hub.test/",)
     if name == "formats":
         return ("atom",)
+    if name in ("language", "accent_color"):  # a tag such as en, six hex digits
+        return {"language": "en", "accent_color": "000000"}[name]
     if name == "purge":
         return (PurgeTarget("varnish", "http://127.0.0.1:9/"),)
     if isinstance(value, bool):

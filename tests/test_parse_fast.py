@@ -9,10 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds import parse
 from feeds.errors import RecordError
 from feeds.parse import _load_fast, load_front_matter
+from tests.conftest import require
 
-yaml_rs = pytest.importorskip("yaml_rs", reason="the fast path needs yaml-rs (a dependency)")
+
+@pytest.fixture(autouse=True, scope="module")
+def _fast_path() -> None:
+    # feeds.parse falls back to PyYAML without yaml_rs (a dependency): slower, and otherwise
+    # unnoticed, so CI (FEEDS_REQUIRE_TOOLS=1) fails here instead.
+    require("yaml_rs (the yaml-rs package)", parse.yaml_rs is not None,
+            "the fast YAML path is off and NOT tested")
 
 # Scalars where YAML 1.1 (PyYAML) and 1.2 (yaml_rs) disagree, or that look like syntax.
 TRICKY = [

@@ -1,25 +1,14 @@
-"""The document endpoint: request headers it consults, and header lines prepared once."""
+"""The document endpoint as a client sees it: validators, codings, and the request headers it consults."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime
-
 from starlette.testclient import TestClient
 
-from feeds.cache import Validators
-from feeds.config import Settings
 from feeds.negotiation import BROWSER_XML
-from feeds.serve import HeaderLines, document_path, request_headers
+from feeds.serve import document_path, request_headers
 
 FEED = "/feeds/topics/ai.atom"
 ATOM = "application/atom+xml; charset=utf-8"
-
-
-def _validators() -> Validators:
-    return Validators(version="v1", etag='"abc"', last_modified=datetime(2026, 1, 2, tzinfo=UTC),
-                      immutable=False, media_type=ATOM, links=(("hub", "https://hub.example/"),),
-                      lengths=(("identity", 1000), ("gzip", 300), ("br", 250)))
 
 
 def test_serve_request_headers_joins_repeated_lines_and_skips_the_rest() -> None:
@@ -34,38 +23,39 @@ def test_serve_document_path_maps_directories_to_their_index() -> None:
     assert document_path({"path": "/feeds/all.atom"}) == "feeds/all.atom"
 
 
-def test_serve_headers_for_a_304_carry_validators_but_no_content_fields(settings: Settings) -> None:
-    sent = dict(HeaderLines(settings).of(_validators(), "gzip", None))
-    assert sent[b"etag"] == b'"abc-gzip"'
-    assert sent[b"last-modified"] == b"Fri, 02 Jan 2026 00:00:00 GMT"
-    assert sent[b"link"] == b'<https://hub.example/>; rel="hub"'
-    assert not {b"content-length", b"content-type", b"content-encoding"} & sent.keys()
+def test_serve_304_carries_the_validators_but_no_content_fields(client: TestClient) -> None:
+    full = client.get(FEED, headers={"Accept-Encoding": "gzip"})
+    again = client.get(FEED, headers={"Accept-Encoding": "gzip", "If-None-Match": full.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    for name in ("etag", "last-modified", "cache-control", "vary"):
+        assert again.headers[name] == full.headers[name], name
+    assert not {"content-length", "content-type", "content-encoding"} & again.headers.keys()
 
 
-def test_serve_headers_for_a_200_give_the_codings_length_and_type(settings: Settings) -> None:
-    validators = _validators()
-    gzip = dict(HeaderLines(settings).of(validators, "gzip", ATOM))
-    assert (gzip[b"content-encoding"], gzip[b"content-length"]) == (b"gzip", b"300")
-    identity = dict(HeaderLines(settings).of(validators, "identity", BROWSER_XML))
-    assert b"content-encoding" not in identity
-    assert (identity[b"content-length"], identity[b"content-type"]) == (b"1000", BROWSER_XML.encode())
+def test_serve_each_coding_has_its_own_etag_length_and_type(client: TestClient) -> None:
+    answers = {coding: client.get(FEED, headers={"Accept-Encoding": coding})
+               for coding in ("identity", "gzip", "br")}
+    assert len({a.headers["etag"] for a in answers.values()}) == 3
+    assert len({a.content for a in answers.values()}) == 1
+    for coding, answer in answers.items():
+        assert answer.headers.get("content-encoding", "identity") == coding
+        assert int(answer.headers["content-length"]) == answer.num_bytes_downloaded
+        assert answer.headers["content-type"] == ATOM
+        # Each representation's ETag validates it, and only it (RFC 9110 section 8.8.3).
+        for other, other_answer in answers.items():
+            revalidated = client.get(FEED, headers={"Accept-Encoding": coding,
+                                                    "If-None-Match": other_answer.headers["etag"]})
+            assert revalidated.status_code == (304 if other == coding else 200), (coding, other)
 
 
-def test_serve_headers_for_are_encoded_once_per_coding_and_media_type(settings: Settings) -> None:
-    validators, lines = _validators(), HeaderLines(settings)
-    first = lines.of(validators, "br", ATOM)
-    assert lines.of(validators, "br", ATOM) is first
-    assert lines.of(validators, "br", BROWSER_XML) is not first
-    assert lines.of(validators, "br", None) is not first
-
-
-def test_serve_header_lines_share_what_documents_have_in_common(settings: Settings) -> None:
-    lines = HeaderLines(settings)
-    one = dict(enumerate(lines.of(_validators(), "gzip", ATOM)))
-    other = dict(enumerate(lines.of(dataclasses.replace(_validators(), etag='"def"'), "gzip", ATOM)))
-    shared = [i for i in one if one[i] is other[i]]
-    assert {one[i][0] for i in shared} >= {b"cache-control", b"vary", b"content-type"}
-    assert one[0] == (b"etag", b'"abc-gzip"') and other[0] == (b"etag", b'"def-gzip"')
+def test_serve_same_answer_every_time_and_alike_across_documents(client: TestClient) -> None:
+    first = client.get(FEED, headers={"Accept-Encoding": "gzip"})
+    second = client.get(FEED, headers={"Accept-Encoding": "gzip"})
+    assert first.headers.multi_items() == second.headers.multi_items()
+    other = client.get("/feeds/topics/cybersecurity.atom", headers={"Accept-Encoding": "gzip"})
+    for name in ("cache-control", "vary", "content-type", "access-control-allow-origin"):
+        assert other.headers[name] == first.headers[name], name
+    assert other.headers["etag"] != first.headers["etag"]
 
 
 def test_serve_304_when_if_none_match_comes_on_two_lines(client: TestClient) -> None:

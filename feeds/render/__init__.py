@@ -23,12 +23,12 @@ from feeds.config import Settings
 from feeds.model import Record
 from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
-from feeds.render.common import FeedHead
-from feeds.render.fragments import FORMAT_MODULES
+from feeds.render.common import FeedHead, Identity
+from feeds.render.formats import FORMATS
 from feeds.render.keys import RENDERER_VERSION, DocumentKeys, content_keys, fragment_key
 from feeds.store import ALL_FEED, FeedRow, Store
 
-__all__ = ["FORMAT_MODULES", "RENDERER_VERSION", "Document", "Renderer", "etag_of"]
+__all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
@@ -89,6 +89,7 @@ class Renderer:
         self.fragment_key = fragment_key(settings)
         # What the server's caches key this snapshot's documents by (feeds.render.keys).
         self.keys = DocumentKeys(self.feeds, settings)
+        self.identity = Identity.of(settings)
 
     def content_keys(self) -> dict[str, str | None]:
         """Every document's path → the key of everything its bytes depend on (for the export)."""
@@ -148,7 +149,7 @@ class Renderer:
             newest = self.store.published_at(ids[0]) if ids else None
         entries = self.entries(ids, fmt)
         head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
-        module = FORMAT_MODULES[fmt]
+        feed_format = FORMATS[fmt]
         path = feed_document_path(feed_page.feed.path, fmt, feed_page.number)
         # https://www.w3.org/TR/websub/#discovery: the Link header names the hub and the topic.
         links = tuple(("hub", hub) for hub in head.hubs)
@@ -156,8 +157,8 @@ class Renderer:
             links += (("self", head.self_url),)
         return Document(
             path=f"{path}?limit={feed_page.limit}" if feed_page.limited else path,
-            body=module.document(head, entries),
-            media_type=module.MEDIA_TYPE,
+            body=feed_format.document(head, entries),
+            media_type=feed_format.media_type,
             last_modified=newest,
             immutable=feed_page.is_archive and feed_page.full,
             links=links,
@@ -205,7 +206,7 @@ class Renderer:
         missing = [i for i in ids if i not in cached]
         if missing:
             records = self.store.records(missing)
-            bodies = FORMAT_MODULES[fmt].entries(records, self.settings.id_prefix)
+            bodies = FORMATS[fmt].entries(records, self.settings.id_prefix)
             fresh = {record.id: body for record, body in zip(records, bodies, strict=True)}
             self.save_fragments(fmt, self.fragment_key, fresh)
             cached.update(fresh)
@@ -247,6 +248,7 @@ class Renderer:
             # Relative, so the stylesheet is always same-origin with the feed (browsers refuse
             # a cross-origin XSLT) wherever the files are served from, whatever base_url says.
             stylesheet_url=relative_root(self_path) + "feed.xsl" if fmt in STYLED_FORMATS else None,
+            identity=self.identity,
         )
 
     def page_url(self, feed_path: str) -> str:

@@ -1,4 +1,4 @@
-"""What every format shares: a document's head, entry ids, the related-articles HTML."""
+"""What every format shares: a document's head, Media RSS attributes, splicing entries in."""
 
 from __future__ import annotations
 
@@ -6,9 +6,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from feeds.model import Record
+from feeds.catalog import STATIC_DOCUMENTS
+from feeds.config import Settings
+from feeds.render.static import png_size
 
-__all__ = ["FeedHead", "related_html"]
+__all__ = ["FeedHead", "Identity", "assemble", "cut_elements", "media_attributes"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What every feed shows of the site it comes from: pictures (absolute URLs), language, colour."""
+
+    icon: str
+    favicon: str
+    logo: str
+    rss_image: str
+    # (width, height) when known (the site's own PNGs); RSS allows at most 144 by 400.
+    rss_image_size: tuple[int, int] | None
+    language: str | None
+    accent_color: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Identity:
+        """The site as its feeds show it, from the settings; the sizes of the site's own RSS image."""
+        rss_image = settings.rss_image
+        size = png_size(rss_image) if rss_image in STATIC_DOCUMENTS else None
+        return cls(
+            icon=settings.asset_url(settings.icon),
+            favicon=settings.asset_url(settings.favicon),
+            logo=settings.asset_url(settings.logo),
+            rss_image=settings.asset_url(rss_image),
+            # RSS caps an image at 144 by 400 (https://www.rssboard.org/rss-specification#ltimagegtSubelementOfLtchannelgt):
+            # a larger one is named without its size rather than with an invalid one.
+            rss_image_size=size if size and size[0] <= 144 and size[1] <= 400 else None,
+            language=settings.language or None,
+            accent_color=settings.accent_color,
+        )
 
 
 @dataclass(frozen=True)
@@ -28,17 +61,7 @@ class FeedHead:
     next_archive_url: str | None = None
     is_archive: bool = False
     stylesheet_url: str | None = None
-
-
-def related_html(record: Record) -> str | None:
-    """A short HTML list of the related articles, for readers that ignore related links."""
-    if not record.related:
-        return None
-    items = []
-    for related in record.related:
-        source = f" ({escape(related.provider.name)})" if related.provider else ""
-        items.append(f'<li><a href="{escape(related.url)}">{escape(related.title)}</a>{source}</li>')
-    return "<p>Related articles:</p><ul>" + "".join(items) + "</ul>"
+    identity: Identity | None = None
 
 
 def media_attributes(url: str, width: int | None, height: int | None,

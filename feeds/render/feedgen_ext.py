@@ -1,4 +1,5 @@
-"""A feedgen extension for what feedgen 1.0.0 lacks: typed entry links, archives, WebSub hubs.
+"""A feedgen extension for what feedgen 1.0.0 lacks: typed entry links, archives, WebSub hubs,
+Feedly's webfeeds icon, logo and accent colour.
 
 Registered through feedgen's own extension mechanism (``register_extension``), never patched.
 """
@@ -17,16 +18,32 @@ __all__ = ["ATOM_NS", "FeedsEntryExtension", "FeedsExtension", "add_media_and_li
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
+# Feedly's namespace: https://blog.feedly.com/10-ways-to-optimize-your-feed-for-feedly/
+WEBFEEDS_NS = "http://webfeeds.org/rss/1.0"
 
 
 class FeedsExtension(BaseExtension):  # type: ignore[misc]
-    """Feed-level: RFC 5005 archive links and ``fh:archive``, WebSub hub links, in both formats."""
+    """Feed-level, in both formats: RFC 5005 archive links and ``fh:archive``, WebSub hub links,
+    Feedly's ``webfeeds`` pictures and colour."""
 
     def __init__(self) -> None:
         self.head: FeedHead | None = None
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": HISTORY_NS} if self.head is not None and self.head.is_archive else {}
+        namespaces = {}
+        if self.head is not None and self.head.is_archive:
+            namespaces["fh"] = HISTORY_NS
+        if self.head is not None and self.head.identity is not None:
+            namespaces["webfeeds"] = WEBFEEDS_NS
+        return namespaces
+
+    def _webfeeds(self, parent: Any) -> None:
+        identity = self.head.identity if self.head is not None else None
+        if identity is None:
+            return
+        xml_elem(f"{{{WEBFEEDS_NS}}}icon", parent).text = identity.icon
+        xml_elem(f"{{{WEBFEEDS_NS}}}logo", parent).text = identity.logo
+        xml_elem(f"{{{WEBFEEDS_NS}}}accentColor", parent).text = identity.accent_color
 
     def _links(self) -> list[tuple[str, str]]:
         head = self.head
@@ -50,6 +67,7 @@ class FeedsExtension(BaseExtension):  # type: ignore[misc]
             xml_elem(f"{{{HISTORY_NS}}}archive", feed)
         for rel, url in self._links():
             xml_elem("link", feed, rel=rel, href=url)
+        self._webfeeds(feed)
         return feed
 
     def extend_rss(self, rss: Any) -> Any:
@@ -58,6 +76,7 @@ class FeedsExtension(BaseExtension):  # type: ignore[misc]
             xml_elem(f"{{{HISTORY_NS}}}archive", channel)
         for rel, url in self._links():
             xml_elem(f"{{{ATOM_NS}}}link", channel, rel=rel, href=url)
+        self._webfeeds(channel)
         return rss
 
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from functools import partial
-from types import ModuleType
 
 from feeds.model import Record
 from feeds.pool import Workers
-from feeds.render import atom, jsonfeed, rss
+from feeds.render.formats import FORMATS
 from feeds.store import Store
 
-__all__ = ["FORMAT_MODULES", "fill", "render_rows"]
+__all__ = ["fill", "render_rows"]
 
-FORMAT_MODULES: dict[str, ModuleType] = {"atom": atom, "rss": rss, "json": jsonfeed}
 # Below this many records a pool costs more to start than it saves.
 POOL_THRESHOLD = 1000
 CHUNK = 200
@@ -38,7 +36,7 @@ def render_rows(rows: Sequence[Row], id_prefix: str) -> list[Fragment]:
     out: list[Fragment] = []
     # A format's records in one batch: its renderer sets up once per batch, not per record.
     for fmt, records in wanted.items():
-        bodies = FORMAT_MODULES[fmt].entries(records, id_prefix)
+        bodies = FORMATS[fmt].entries(records, id_prefix)
         out.extend((record.id, fmt, body) for record, body in zip(records, bodies, strict=True))
     return out
 

@@ -48,13 +48,14 @@ __all__ = [
 ]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 # The settings an entry fragment's bytes depend on (its id is a tag: URI under the prefix).
 FRAGMENT_SETTINGS = ("id_prefix",)
 # The settings any document's bytes depend on: titles, links, page sizes, what exists.
 DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_feed",
-                     "archive_page_size", "id_prefix", "hubs", "formats", "archives")
+                     "archive_page_size", "id_prefix", "hubs", "formats", "archives",
+                     "language", "icon", "favicon", "logo", "rss_image", "accent_color")
 # The settings an export's files depend on beyond its documents' bytes: headers written for
 # static hosts (_headers), precompressed siblings, the manifest's base URL.
 EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",

@@ -77,6 +77,18 @@ def text_cases() -> dict[str, bytes]:
             webUrl="'https://nasty.example/a\"><script>alert(1)</script>'",
             images="\n  - url: 'https://nasty.example/i.png?\"onerror=\"alert(1)'").encode(),
         "no_final_newline": record("no_final_newline").rstrip("\n").encode(),
+        # Percent-encoded where published (feeds.validate.percent_encode); tests/test_escapes.py.
+        "url_unsafe_characters": record(
+            "url_unsafe_characters",
+            webUrl="'https://nasty.example/a<b>\"c\"\\d{e}|f^g`h/\u00fcn\u00ef%zz?q=<x>#frag#2'",
+            images="\n  - url: 'https://nasty.example/{i}|\u00e9t\u00e9.jpg'\n    width: 640\n"
+                   "    height: 360",
+            related="\n  - title: Related\n    webUrl: 'https://nasty.example/r?a=\"1\"&b=<2>'").encode(),
+        # Names readers would take as HTML in a channel's description; tests/test_escapes.py.
+        "topic_provider_markup": record(
+            "topic_provider_markup",
+            provider="\n  name: '<svg onload=alert(4)>Markup News'\n  domain: markup-news.example",
+            topics="\n  - '<script>alert(3)</script>Markup Topic'").encode(),
     }
 
 
