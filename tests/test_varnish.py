@@ -13,9 +13,10 @@ import pytest
 from feeds.ingest import ingest
 from feeds.store import Store
 from feeds.vcl import varnish_vcl
+from tests.conftest import require
 from tests.helpers import NEW_RECORD
 from tests.live import TOKEN, free_port, serving, wait_for
-from tests.varnish import varnish
+from tests.varnish import installed, varnish
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ALL, PROVIDER, UNRELATED = ("/feeds/all.atom", "/feeds/providers/statnews-com.atom",
@@ -32,6 +33,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """feeds serve (purging Varnish after each ingest) behind Varnish, purgeable from 127.0.0.1 only."""
+    require("varnish and varnish-modules", installed(), "no feed is checked through a real cache")
     root = tmp_path_factory.mktemp("varnish")
     seeds = root / "seeds"
     seeds.mkdir()

@@ -10,7 +10,8 @@ import pytest
 from feeds.errors import ConfigError
 from feeds.hosting import main
 from feeds.vcl import parse_backend, varnish_vcl
-from tests.varnish import VARNISHD
+from tests.conftest import require
+from tests.varnish import VARNISHD, installed
 
 
 def test_vcl_backend_is_host_and_port_ipv6_in_brackets() -> None:
@@ -32,6 +33,7 @@ def test_vcl_purgers_are_the_allowed_addresses_only() -> None:
 
 def test_vcl_printed_by_the_command_compiles_with_varnish_and_xkey(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require("varnish and varnish-modules", installed(), "the generated VCL is not compiled")
     assert main(["varnish", "--backend", "127.0.0.1:8000", "--allow", "127.0.0.1"]) == 0
     vcl = tmp_path / "feeds.vcl"
     vcl.write_text(capsys.readouterr().out)

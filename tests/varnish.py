@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,9 +13,16 @@ from pathlib import Path
 
 from tests.live import stop
 
-__all__ = ["VARNISHD", "varnish"]
+__all__ = ["VARNISHD", "installed", "varnish"]
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+# Debian's varnish-modules: the xkey vmod the generated VCL imports.
+XKEY = "/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so"
+
+
+def installed() -> bool:
+    """True when varnishd and the xkey vmod are both here."""
+    return os.access(VARNISHD, os.X_OK) and os.path.exists(XKEY)
 
 
 def _accepting(port: int) -> bool:
