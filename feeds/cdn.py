@@ -63,6 +63,13 @@ class PurgeTarget:
         """How many keys one request may carry."""
         return KINDS[self.kind][0]
 
+    def as_setting(self) -> dict[str, str]:
+        """The mapping the ``purge`` setting gives for this target (purge_targets reads it back)."""
+        if not self.service:
+            return {"kind": self.kind, "url": self.url}
+        return {"kind": self.kind, "url": self.url, _SERVICE_FIELD[self.kind]: self.service,
+                "token_env": self.token_env}
+
     @property
     def name(self) -> str:
         """How logs name it: kind and host, never a token."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feeds.cdn import PurgeTarget, may_carry_credentials, purge_requests, purge_targets
-from feeds.config import load_settings
+from feeds.config import RESOLVED_SETTINGS, Settings, load_settings, resolved_settings, settings_json
 from feeds.errors import ConfigError
 
 KEYS = [f"feed:topics/t{n}" for n in range(300)]
@@ -74,3 +74,11 @@ def test_cdn_cloudflare_requests_purge_30_tags_each() -> None:
     assert [len(json.loads(r.body)["tags"]) for r in requests] == [30, 15]
     assert requests[0].url == "https://api.cloudflare.com/client/v4/zones/ZONE/purge_cache"
     assert dict(requests[0].headers)["Authorization"] == "Bearer tok"
+
+
+def test_cdn_purge_setting_reaches_server_worker_processes_unchanged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(purge=(PurgeTarget("varnish", "http://127.0.0.1:6081/"),
+                               PurgeTarget("cloudflare", "https://api.cloudflare.com/client/v4/", "Z", "CF")))
+    monkeypatch.setenv(RESOLVED_SETTINGS, settings_json(settings))
+    assert resolved_settings() == settings

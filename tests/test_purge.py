@@ -128,7 +128,7 @@ def test_purge_feeds_build_purges_what_its_ingest_changed(
     with cloudflare_standin() as cloudflare:
         config = settings.store_path.parent.parent / "feeds.yaml"
         config.write_text(f"seeds_dir: {settings.seeds_dir}\nstore_path: {settings.store_path}\n"
-                          f"output_dir: {settings.output_dir}\nworkers: 1\npurge:\n"
+                          f"output_dir: {settings.output_dir}\nbuild_processes: 1\npurge:\n"
                           f"  - kind: cloudflare\n    zone_id: 023e105f4ecef8ad9ca31a8372d0c353\n"
                           f"    url: {cloudflare.url}\n")
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "cf-test-token")

@@ -62,7 +62,7 @@ def _config(root: Path, seeds: Path, extra: str = "") -> Path:
     config = root / "feeds.yaml"
     config.write_text(f"seeds_dir: {seeds}\nstore_path: {root / 'var' / 'store.sqlite3'}\n"
                       f"base_url: https://feeds.example/\nitems_per_feed: 2\narchive_page_size: 2\n"
-                      f"workers: 1\n{extra}", encoding="utf-8")
+                      f"build_processes: 1\n{extra}", encoding="utf-8")
     return config
 
 
