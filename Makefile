@@ -40,8 +40,9 @@ bench-tools:
 			{ echo "bench: could not install $$tool: run apt-get install $$tool as root"; exit 1; }; \
 	done
 
-bench: $(STAMP) bench-tools
+bench: $(STAMP) bench-tools tools
 	$(BIN)/python benchmarks/run.py --records 10000
+	$(BIN)/python benchmarks/edge.py --records 10000
 
 bench-full: $(STAMP) bench-tools
 	$(BIN)/python benchmarks/run.py --records 10000 --records 100000

@@ -34,9 +34,11 @@ from feeds.ingest import IngestReport, ingest, ingest_held, release, unpublish_h
 from feeds.lease import Lease, lease_path
 from feeds.memory import return_freed_blocks
 from feeds.openapi import openapi_document
+from feeds.purge import Purger
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
 from feeds.store import Store, open_store
+from feeds.surrogate import changed_keys
 from feeds.websub import Notifier, notifications
 
 __all__ = ["Publisher", "create_app", "worker_app"]
@@ -60,6 +62,7 @@ class Publisher:
     cache: DocumentCache
     validators: ValidatorIndex
     notifier: Notifier = field(default_factory=Notifier)
+    purger: Purger = field(default_factory=lambda: Purger(()))
     events: Broadcaster = field(default_factory=Broadcaster)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     renderer: Renderer = field(init=False)
@@ -80,14 +83,16 @@ class Publisher:
         self.saver = ThreadPoolExecutor(1, thread_name_prefix="fragments")
 
     @classmethod
-    def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
+    def open(cls, settings: Settings, notifier: Notifier | None = None,
+             purger: Purger | None = None) -> Publisher:
         # Small page caches: requests read a few pages each, and ingests here are incremental
         # but for the first one of a new store (about 10% slower with a small cache).
         writer = open_store(settings.store_path, page_cache_mb=2)
         store = open_store(settings.store_path, page_cache_mb=2)
         store.pin()
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
-                   ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
+                   ValidatorIndex(settings.etag_index_entries), notifier or Notifier(),
+                   purger or Purger(settings.purge))
 
     @property
     def ingesting(self) -> bool:
@@ -207,6 +212,7 @@ class Publisher:
     def close(self) -> None:
         self.saver.shutdown(wait=True)
         self.notifier.close()
+        self.purger.close()
         self.lease.release()
         self.store.close()
         self.writer.close()
@@ -238,8 +244,14 @@ class Publisher:
                 for feed in self.store.feeds_of(record_id) for fmt in self.settings.formats]
 
     def announce(self, feeds: Iterable[str]) -> None:
-        """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
-        self.notifier.submit(notifications(self.settings, feeds))
+        """Tell the WebSub hubs and the CDNs, in the background, that ``feeds`` changed.
+
+        Called once the server reads the new snapshot, so a cache refetching a purged document
+        gets the new bytes.
+        """
+        changed = frozenset(feeds)
+        self.notifier.submit(notifications(self.settings, changed))
+        self.purger.submit(changed_keys(changed))
 
     def validators_of(self, path: str, query: FeedQuery | None) -> Validators | None:
         """The validators of a document, from the index when its version is current (no render)."""
@@ -287,13 +299,13 @@ async def _store_unavailable(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
-               notifier: Notifier | None = None) -> Starlette:
+               notifier: Notifier | None = None, purger: Purger | None = None) -> Starlette:
     """An ASGI app serving the settings' store.
 
     The process that takes the ingest lease at start-up ingests the seeds before serving
     (``ingest_on_start``) and then watches them; the others take the lease over if it dies.
     """
-    publisher = Publisher.open(settings, notifier)
+    publisher = Publisher.open(settings, notifier, purger)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

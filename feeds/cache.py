@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 from feeds.compress import CODINGS, encode
 from feeds.http import http_date
 from feeds.render import Document
+from feeds.surrogate import document_keys
 
 __all__ = ["DocumentCache", "Representations", "ValidatorIndex", "Validators", "VersionedLRU"]
 
@@ -35,6 +36,8 @@ class Validators:
     links: tuple[tuple[str, str], ...]
     # Body length of each representation, identity first, then the content codings kept.
     lengths: tuple[tuple[str, int], ...]
+    # Surrogate keys (feeds.surrogate): the groups a cache purges this document with.
+    keys: tuple[str, ...] = ()
     # Response header lines as sent, by (content coding, media type; "" for 304), encoded on
     # first use by feeds.serve: they live and go with this version of the document.
     sent: dict[tuple[str, str], tuple[tuple[bytes, bytes], ...]] = field(
@@ -88,7 +91,7 @@ class Representations:
         lengths = (("identity", len(document.body)),
                    *((coding, len(body)) for coding, body in self.encoded.items()))
         return Validators(self.version, document.etag, document.last_modified, document.immutable,
-                          document.media_type, document.links, lengths)
+                          document.media_type, document.links, lengths, document_keys(document.path))
 
 
 class _Versioned(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.config import Settings, load_settings
 from feeds.errors import ConfigError, FeedsError, StoreError
@@ -21,6 +21,9 @@ from feeds.ingest import IngestReport, ingest
 from feeds.model import utc_timestamp
 from feeds.pool import Workers, worker_count
 from feeds.store import FeedRow, Store, describe_location, is_database_url, open_store
+
+if TYPE_CHECKING:
+    from feeds.export.s3 import S3Target
 
 __all__ = ["main"]
 
@@ -67,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("build", "Ingest, then export every document under the output directory.")
     seeds_and_store(sub)
-    sub.add_argument("--output", type=Path, metavar="DIR", help="export directory (default: output)")
+    sub.add_argument("--output", metavar="DIR", help="export directory (default: output), or "
+                     "s3://BUCKET/PREFIX/ to upload to object storage (AWS_* settings)")
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the export is served from")
     no_ingest(sub)
 
@@ -97,7 +101,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
         "seeds_dir": getattr(args, "seeds", None),
         "store_path": getattr(args, "store", None),
-        "output_dir": getattr(args, "output", None),
+        "output_dir": _local_output(getattr(args, "output", None)),
         "base_url": getattr(args, "base_url", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
@@ -106,6 +110,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         "serve_workers": getattr(args, "serve_workers", None),
     }
     return load_settings(args.config, overrides)
+
+
+def _local_output(value: str | Path | None) -> Path | None:
+    """The ``--output`` directory, unless it names a bucket (staged under var/: feeds.export.s3)."""
+    if value is None or str(value).startswith("s3://"):
+        return None
+    return Path(value)
 
 
 def _plain(quiet: bool) -> bool:
@@ -214,20 +225,35 @@ def _run(args: argparse.Namespace) -> int:
 
         # One set of workers for the whole build, forked at the ingest while this process is
         # small (each forked worker counts this process's memory at fork as its own).
+        bucket = _bucket(args)
+        output = settings.output_dir if bucket is None else _staging(settings, bucket)
         with Workers(worker_count(settings.build_processes)) as workers:
             store, ingested = _ingest(settings, args, workers)
             with _progress("build", args.quiet) as progress:
-                report = export(store, settings, progress=progress, workers=workers)
+                report = export(store, settings, output, progress=progress, workers=workers)
         store.close()
         if _plain(args.quiet):
             print(f"build: {report.summary()}")
         else:
             _table(f"build: {report.directory}", ("files", "written", "unchanged", "removed"),
                    [(report.total, report.written, report.unchanged, report.removed)])
+        if bucket is not None:
+            from feeds.export import read_manifest
+            from feeds.export.s3 import upload
+
+            tree = output.resolve()  # stays whole until the build after next recycles it
+            with _progress("upload", args.quiet) as progress:
+                uploaded = upload(tree, read_manifest(tree), settings, bucket, progress=progress)
+            print(f"upload: {uploaded.summary()}")
         if settings.hubs and ingested.changed_feeds:
             from feeds.websub import announce
 
             print(f"websub: {announce(settings, ingested.changed_feeds)}")
+        if settings.purge and ingested.changed_feeds:
+            from feeds.purge import purge_now
+            from feeds.surrogate import changed_keys
+
+            print(f"purge: {purge_now(settings.purge, changed_keys(ingested.changed_feeds))}")
         return 0
     if args.command == "serve":
         return _serve(settings, args)
@@ -238,20 +264,40 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def _bucket(args: argparse.Namespace) -> S3Target | None:
+    """The ``s3://`` target of ``--output``, or None for a local directory."""
+    if not str(args.output or "").startswith("s3://"):
+        return None
+    from feeds.export.s3 import parse_s3_url
+
+    return parse_s3_url(args.output)
+
+
+def _staging(settings: Settings, bucket: S3Target) -> Path:
+    """Where an export for a bucket is built before upload: beside a store file (in ``var/``
+    for a database), one per target."""
+    local = Path("var") if isinstance(settings.store_path, str) else settings.store_path.parent
+    return local / "s3" / bucket.bucket / bucket.prefix / "export"
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import os
 
     import uvicorn
 
     from feeds.config import RESOLVED_SETTINGS, settings_json
+    from feeds.purge import Purger
+    from feeds.surrogate import changed_keys
     from feeds.websub import Notifier, notifications
 
     with Workers(worker_count(settings.build_processes)) as workers:
         store, report = _ingest(settings, args, workers)
     store.close()
-    # The hubs hear of this ingest from here; the server processes announce later changes.
+    # The hubs and CDNs hear of this ingest from here; the server processes announce later changes.
     notifier = Notifier()
     notifier.submit(notifications(settings, report.changed_feeds))
+    purger = Purger(settings.purge)
+    purger.submit(changed_keys(report.changed_feeds))
     # Every server process, this one or uvicorn's workers, builds its app from these settings.
     os.environ[RESOLVED_SETTINGS] = settings_json(settings)
     level = "warning" if args.quiet else "info"
@@ -263,6 +309,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                 port=settings.port, log_level=level, log_config=_log_config(level.upper()),
                 access_log=False)
     notifier.close()
+    purger.close()
     return 0
 
 

@@ -7,13 +7,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from feeds.cdn import PurgeTarget, purge_targets
 from feeds.errors import ConfigError
 from feeds.store import is_database_url
 
@@ -96,6 +97,8 @@ class Settings:
     # A record dated at most this many seconds ahead is published at once (the writer's clock
     # may run a little fast); one dated further ahead is scheduled: held until its date.
     schedule_tolerance: int = 10
+    # CDN endpoints purged after every ingest that changes documents (feeds.cdn, feeds.purge).
+    purge: tuple[PurgeTarget, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -154,9 +157,15 @@ class Settings:
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Settings whose values are structured: parsed by their own module, which names the bad field.
+_PARSERS: dict[str, Callable[[Any, str], Any]] = {"purge": purge_targets}
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
     if name == "store_path" and isinstance(value, str) and is_database_url(value):
         return value  # a URL: Path() would fold its "//"
+    if name in _PARSERS:
+        return _PARSERS[name](value, name)
     if isinstance(default, Path):
         if not isinstance(value, str | Path):
             raise ConfigError(f"{name}: expected a path, got {value!r}")
@@ -223,6 +232,7 @@ def _settings_of(values: Mapping[str, Any], source: str) -> Settings:
 def settings_json(settings: Settings) -> str:
     """``settings`` as JSON that ``resolved_settings`` reads back equal."""
     values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    values["purge"] = [target.as_setting() for target in settings.purge]
     return json.dumps({name: str(value) if isinstance(value, Path)
                        else list(value) if isinstance(value, tuple) else value
                        for name, value in values.items()})

@@ -3,18 +3,24 @@
 Two outputs, both derived from the same decisions the Starlette app makes (feeds/http.py):
 ``_headers`` for Netlify and Cloudflare Pages, generated per export from its manifest, and an
 nginx ``server`` snippet (docs/nginx.conf, regenerated with ``python -m feeds.hosting``).
+``python -m feeds.hosting varnish --backend HOST:PORT`` prints a cache for the server (feeds.vcl).
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from feeds.catalog import STATIC_DOCUMENTS
 from feeds.config import Settings
+from feeds.errors import ConfigError
 from feeds.http import EXPOSED_HEADERS, document_cache_control
 from feeds.render import html, opml, static
 from feeds.render.formats import FORMATS
+from feeds.surrogate import ALL_DOCUMENTS, document_keys, feed_key, key_headers
 
 __all__ = [
     "CORS",
@@ -46,7 +52,7 @@ def url_paths(path: str) -> tuple[str, ...]:
 
 
 def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> bytes:
-    """A ``_headers`` file giving each document of a manifest its media type and caching.
+    """A ``_headers`` file giving each document of a manifest its media type, caching and keys.
 
     One exact-path rule per document: both hosts merge the values of every matching rule, so a
     broad ``/feeds/*`` rule could not be overridden for immutable archive pages.
@@ -62,9 +68,35 @@ def headers_file(files: Mapping[str, Mapping[str, Any]], settings: Settings) -> 
                 f"  Access-Control-Allow-Origin: {CORS}",
                 f"  Access-Control-Expose-Headers: {EXPOSED_HEADERS}",
                 f"  Vary: {VARY}",
+                *(f"  {name}: {value}" for name, value in key_headers(document_keys(path)).items()),
                 "",
             ]
     return "\n".join(lines).encode("utf-8")
+
+
+def _nginx_keys() -> str:
+    """Server-level rules giving each URL the surrogate keys the server sends (feeds.surrogate).
+
+    nginx cannot read the manifest, so the keys come from the URL, as the catalogue's paths do.
+    """
+    feed = r"all|(topics|providers)/[a-z0-9][a-z0-9-]*"
+    statics = "|".join(re.escape(name) for name in STATIC_DOCUMENTS)
+    rules = [
+        (r"^/(index\.html|feeds\.opml)?$", document_keys("index.html")),
+        (f"^/({statics})$", document_keys(STATIC_DOCUMENTS[0])),
+        (f"^/feeds/(?<feeds_feed>{feed})(/archive/[0-9]+)?\\.[a-z]+$",
+         (feed_key("$feeds_feed"), ALL_DOCUMENTS)),
+        (f"^/(?<feeds_page>{feed})/(index\\.html)?$", (feed_key("$feeds_page"), ALL_DOCUMENTS)),
+    ]
+    lines = ["# Surrogate keys, as the server sends them (docs/CDN.md): a cache in front purges by",
+             "# them. Worked out from the URL, since nginx cannot read the manifest.",
+             'set $feeds_surrogate_key "";', 'set $feeds_cache_tag "";']
+    for pattern, keys in rules:
+        headers = key_headers(keys)
+        lines += [f'if ($uri ~ "{pattern}") {{',
+                  f'        set $feeds_surrogate_key "{headers["Surrogate-Key"]}";',
+                  f'        set $feeds_cache_tag "{headers["Cache-Tag"]}";', "}"]
+    return "\n".join(lines) + "\n"
 
 
 def nginx_conf(settings: Settings) -> str:
@@ -82,6 +114,8 @@ def nginx_conf(settings: Settings) -> str:
         f'        add_header Access-Control-Allow-Origin "{CORS}" always;\n'
         f'        add_header Access-Control-Expose-Headers "{EXPOSED_HEADERS}" always;\n'
         f'        add_header Vary "{VARY}" always;\n'
+        '        add_header Surrogate-Key $feeds_surrogate_key always;\n'
+        '        add_header Cache-Tag $feeds_cache_tag always;\n'
     )
     return f"""\
 # nginx snippet serving a `feeds build` export with the headers `feeds serve` sends.
@@ -108,6 +142,7 @@ charset utf-8;
 charset_types {charset_types};
 index index.html;
 
+{_nginx_keys()}
 # Serve the precompressed siblings the export writes next to each document (.gz, .br).
 gzip_static on;
 # brotli_static needs the ngx_brotli module (not in Debian's nginx); where it is loaded:
@@ -133,5 +168,27 @@ location ^~ /{IMMUTABLE_MARKERS}/ {{
 """
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m feeds.hosting`` prints the nginx snippet; ``… varnish --backend HOST:PORT`` a VCL."""
+    parser = argparse.ArgumentParser(prog="python -m feeds.hosting", description=__doc__.splitlines()[0])
+    parser.add_argument("server", nargs="?", choices=("nginx", "varnish"), default="nginx")
+    parser.add_argument("--backend", metavar="HOST:PORT", default="127.0.0.1:8000",
+                        help="varnish: where `feeds serve` listens (default: 127.0.0.1:8000)")
+    parser.add_argument("--allow", action="append", metavar="ADDRESS",
+                        help="varnish: an address or network allowed to purge (repeatable; "
+                             "default: 127.0.0.1 and ::1)")
+    args = parser.parse_args(argv)
+    if args.server == "nginx":
+        sys.stdout.write(nginx_conf(Settings()))
+        return 0
+    from feeds.vcl import varnish_vcl
+
+    try:
+        sys.stdout.write(varnish_vcl(args.backend, args.allow or ("127.0.0.1", "::1")))
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.stdout.write(nginx_conf(Settings()))
+    sys.exit(main())

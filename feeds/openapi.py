@@ -64,6 +64,10 @@ def _document_responses(media_types: list[str], settings: Settings, *, feed: boo
             f"{settings.stale_while_revalidate}; full archive pages: max-age="
             f"{settings.archive_max_age}, immutable."),
         "Vary": _header("Accept-Encoding"),
+        # docs/CDN.md: for caches in front of the server to purge what an ingest changed.
+        "Surrogate-Key": _header("Surrogate keys, space-separated: feed:<feed> (or site, static) "
+                                 "and feeds."),
+        "Cache-Tag": _header("The same keys, comma-separated (Cloudflare)."),
     }
     if feed:
         headers["Access-Control-Allow-Origin"] = _header("*")

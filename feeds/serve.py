@@ -26,6 +26,7 @@ from feeds.http import (
     link_header,
 )
 from feeds.negotiation import feed_media_type, varies_by_accept
+from feeds.surrogate import key_headers
 
 __all__ = [
     "DocumentEndpoint",
@@ -101,12 +102,15 @@ def shared_headers(settings: Settings, validators: Validators, etag: str) -> dic
     headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if validators.links:
         headers["Link"] = link_header(validators.links)
+    # For caches in front of the server, to purge what an ingest changed (feeds.purge).
+    headers.update(key_headers(validators.keys))
     return headers
 
 
 # Lines with few distinct values across documents: their encoded pairs are shared.
 _SHARED_LINES = frozenset(("Cache-Control", "Vary", "Access-Control-Allow-Origin",
-                           "Access-Control-Expose-Headers", "Content-Encoding", "Content-Type"))
+                           "Access-Control-Expose-Headers", "Content-Encoding", "Content-Type",
+                           "Surrogate-Key", "Cache-Tag"))
 
 
 class HeaderLines:

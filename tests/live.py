@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: float = 20.0,
             more_settings: str = "", listen: str = "config", base_url: str | None = None,
             env: dict[str, str] | None = None, store: str | None = None,
+            port: int | None = None,
             ) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
     """Run `python -m feeds serve` until the block ends (or the test kills it).
 
@@ -38,9 +39,10 @@ def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: f
     ``--base-url``) or ``uvicorn`` (``uvicorn server:app``, the README's other way to serve,
     with feeds.yaml named by $FEEDS_CONFIG). ``env`` is added to the server's environment.
     ``store`` is a store other than ``root/store.sqlite3`` (a postgresql:// URL); with several
-    nodes behind one name, give them all that name's ``base_url``.
+    nodes behind one name, give them all that name's ``base_url``. ``port`` is one chosen
+    beforehand (a cache in front must know it), else a free one.
     """
-    port = free_port()
+    port = port or free_port()
     base_url = base_url or f"http://127.0.0.1:{port}/"
     config = root / "feeds.yaml"
     where = {"config": f"base_url: {base_url}\nport: {port}\n", "flags": "",
@@ -76,14 +78,19 @@ def serving(seeds: Path, root: Path, *extra: str, token: str = TOKEN, timeout: f
         yield client, process
     finally:
         client.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
         log.close()
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """End a server this test started: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.01) -> float:  # type: ignore[no-untyped-def]

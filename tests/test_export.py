@@ -191,7 +191,11 @@ def test_export_headers_file_gives_each_document_its_type_and_caching(archived: 
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Link",
         "Vary": "Accept-Encoding",
+        "Surrogate-Key": "feed:all feeds",
+        "Cache-Tag": "feed:all,feeds",
     }
+    assert rules["/topics/ai/index.html"]["Surrogate-Key"] == "feed:topics/ai feeds"
+    assert rules["/feeds.opml"]["Cache-Tag"] == "site,feeds"
     # The newest archive page is not full yet (7 entries: 2 current, pages of 2): not immutable.
     assert rules["/feeds/all/archive/3.json"]["Cache-Control"] == \
         "public, max-age=300, stale-while-revalidate=60"

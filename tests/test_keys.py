@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from feeds.cdn import PurgeTarget
 from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.render import Renderer
@@ -40,6 +41,8 @@ def _other(name: str, value: Any) -> Any:
         return ("atom",)
     if name in ("language", "accent_color"):  # a tag such as en, six hex digits
         return {"language": "en", "accent_color": "000000"}[name]
+    if name == "purge":
+        return (PurgeTarget("varnish", "http://127.0.0.1:9/"),)
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):

@@ -79,6 +79,7 @@ NOT_IN_OUTPUT: Mapping[str, str] = {
     "serve_workers": "how many server processes answer: each serves the same documents",
     "schedule_tolerance": "which records an ingest holds back; released ones reach the keys "
                           "as records",
+    "purge": "which CDNs are told what changed, not what any document holds",
 }
 
 
