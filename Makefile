@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint tools bench bench-full bench-huge bench-tools profile soak clean
+.PHONY: serve build test lint tools bench bench-full bench-huge bench-scale bench-tools profile soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-huge: $(STAMP) bench-tools
 profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/profile.py --records 10000
+
+# 1, 2 and 4 server workers beside nginx; a landed file until every worker serves it.
+bench-scale: $(STAMP) bench-tools tools
+	$(BIN)/python benchmarks/scale.py --records 10000
 
 # 256 connections for 60 s while records land; bounded, not part of `make test`.
 soak: $(STAMP)

@@ -225,9 +225,15 @@ def write_doc(doc: Path, results: dict[int, Result], command: str) -> None:
         table(results),
         END,
     ])
-    text = doc.read_text(encoding="utf-8") if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    put_block(doc, block, BEGIN, END)
+
+
+def put_block(doc: Path, block: str, begin: str, end: str) -> None:
+    """Write ``block`` (from its ``begin`` marker to its ``end`` marker) into ``doc``, in place
+    of the block with those markers, or at the end."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
         text += "\n" + block + "\n"
     doc.write_text(text, encoding="utf-8")

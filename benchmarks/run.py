@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import hugo  # noqa: E402
 from benchmarks.corpus import generate  # noqa: E402
-from benchmarks.process import rss_kb, run  # noqa: E402
+from benchmarks.process import _tree, rss_kb, run  # noqa: E402
 from benchmarks.report import machine, table, write_doc  # noqa: E402
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -66,29 +66,46 @@ def uvicorn(app: str, env: dict[str, str], probe: str, factory: bool = False) ->
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                urllib.request.urlopen(base + probe, timeout=5).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.2)
+        started(process, app, lambda: urllib.request.urlopen(base + probe, timeout=5).read())
         yield base, process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
+        stop(process)
+
+
+def started(process: subprocess.Popen[bytes], what: str, probe: Callable[[], object],
+            timeout: float = 600) -> None:
+    """Return once ``probe()`` raises no OSError or RuntimeError; fail if ``process`` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            probe()
+            return
+        except (OSError, RuntimeError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL if that has not ended ``process`` within ``timeout`` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time so far of ``pid`` and its descendants (a server's workers)."""
+    ticks = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -21,17 +24,19 @@ from feeds.access_log import AccessLogMiddleware
 from feeds.api import api_routes
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, Validators
 from feeds.catalog import feed_document_path
-from feeds.config import Settings
+from feeds.cluster import follow, lead
+from feeds.config import Settings, resolved_settings
 from feeds.events import Broadcaster
 from feeds.ingest import IngestReport, ingest
+from feeds.lease import Lease, lease_path
+from feeds.memory import return_freed_blocks
 from feeds.openapi import openapi_document
 from feeds.render import Renderer
 from feeds.serve import DocumentEndpoint
 from feeds.store import Store
-from feeds.watch import watch_seeds
 from feeds.websub import Notifier, notifications
 
-__all__ = ["Publisher", "create_app"]
+__all__ = ["Publisher", "create_app", "worker_app"]
 
 log = logging.getLogger("feeds")
 
@@ -40,9 +45,10 @@ log = logging.getLogger("feeds")
 class Publisher:
     """The server's state: the store, the current catalogue snapshot and the document caches.
 
-    Requests read ``store``, pinned to one committed snapshot; ingests write through ``writer``
-    in a worker thread, and only then does the server switch to a new snapshot and catalogue,
-    so no response ever mixes two states.
+    Requests read ``store``, pinned to one committed snapshot (``head`` in the change log);
+    ingests write through ``writer`` in a worker thread, and only then does the server switch
+    to a new snapshot and catalogue, so no response ever mixes two states. Other processes
+    on the same store commit too: ``feeds.cluster.follow`` switches to theirs.
     """
 
     settings: Settings
@@ -54,9 +60,18 @@ class Publisher:
     events: Broadcaster = field(default_factory=Broadcaster)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     renderer: Renderer = field(init=False)
+    head: int = field(init=False)
+    lease: Lease = field(init=False)
+    # The snapshot's record counts, for /healthz: read once per snapshot, not per request.
+    _counts: dict[str, int] | None = field(init=False, default=None)
+    # Keeps freshly rendered fragments off the event loop: another process may hold the store.
+    saver: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
+        self.head = self.store.head()
         self.renderer = self.new_renderer()
+        self.lease = Lease(lease_path(self.settings.store_path))
+        self.saver = ThreadPoolExecutor(1, thread_name_prefix="fragments")
 
     @classmethod
     def open(cls, settings: Settings, notifier: Notifier | None = None) -> Publisher:
@@ -68,42 +83,82 @@ class Publisher:
         return cls(settings, store, writer, DocumentCache(settings.cache_mb * 1024 * 1024),
                    ValidatorIndex(settings.etag_index_entries), notifier or Notifier())
 
-    def new_renderer(self) -> Renderer:
-        return Renderer(self.store, self.settings, save_fragments=self._save_fragments)
+    @property
+    def ingesting(self) -> bool:
+        """Whether this process holds the ingest lease (watches the seeds, notifies hubs)."""
+        return self.lease.held
 
-    def _save_fragments(self, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
-        # Keep freshly rendered entries for later snapshots, unless an ingest holds the writer:
-        # then they are simply rendered again, and the request does not wait.
-        if self.write_lock.acquire(blocking=False):
-            try:
-                self.writer.put_fragments(fmt, key, bodies)
-            finally:
-                self.write_lock.release()
+    def new_renderer(self) -> Renderer:
+        return Renderer(self.store, self.settings,
+                        save_fragments=partial(self._save_fragments, self.head))
+
+    def _save_fragments(self, head: int, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        self.saver.submit(self.keep_fragments, head, fmt, key, bodies)
+
+    def keep_fragments(self, head: int, fmt: str, key: str, bodies: dict[str, bytes]) -> None:
+        """Keep entries rendered from the snapshot at ``head`` while the store is still there:
+        after a later change a record may hold other content (any process's ingest). Skipped,
+        to be rendered again another time, while this process ingests or another holds the store."""
+        if not self.write_lock.acquire(blocking=False):
+            return
+        try:
+            with self.writer.transaction():
+                if self.writer.head() == head:
+                    self.writer.put_fragments(fmt, key, bodies)
+        except sqlite3.OperationalError as exc:
+            log.debug("fragments not kept: %s", exc)
+        finally:
+            self.write_lock.release()
 
     def _write(self) -> IngestReport:
         with self.write_lock:
-            return ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes)
-
-    def _switch(self, report: IngestReport) -> IngestReport:
+            report = ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes)
         for error in report.errors:
             log.warning("rejected %s", error)
-        if report.changed_feeds or report.removed:
-            self.store.pin()
-            self.renderer = self.new_renderer()
-            self.events.publish("feeds", {"changed": sorted(report.changed_feeds)})
-        self.announce(report.changed_feeds)
         return report
 
+    def switch(self) -> frozenset[str]:
+        """Serve the newest committed snapshot; tell subscribers (and hubs, if this process holds
+        the lease) which feeds changed since the last one. Returns those feeds."""
+        self.store.pin()
+        self._counts = None
+        head, changed = self.store.changes_since(self.head)
+        if head == self.head:
+            return frozenset()
+        self.head = head
+        self.renderer = self.new_renderer()
+        # The change log's sequence number is the event id: the same on every process.
+        self.events.publish("feeds", {"changed": sorted(changed)}, head)
+        if self.ingesting:
+            self.announce(changed)
+        return changed
+
+    def counts(self) -> dict[str, int]:
+        """Records, published records and rejected files in the snapshot served."""
+        if self._counts is None:
+            self._counts = self.store.counts()
+        return self._counts
+
     def ingest(self) -> IngestReport:
-        """Ingest the seeds and, if anything changed, switch to a new catalogue and tell the hubs."""
-        return self._switch(self._write())
+        """Ingest the seeds and switch to what that committed."""
+        report = self._write()
+        self.switch()
+        return report
 
     async def ingest_now(self) -> IngestReport:
-        """Ingest in a worker thread while requests go on being served from the current snapshot."""
-        return self._switch(await anyio.to_thread.run_sync(self._write))
+        """Ingest in a worker thread while requests go on being served from the current snapshot.
+
+        Any process may: the store's write transaction serialises ingests, and each one reads
+        the files' state inside it, so two ingests of the same files store them once.
+        """
+        report = await anyio.to_thread.run_sync(self._write)
+        self.switch()
+        return report
 
     def close(self) -> None:
+        self.saver.shutdown(wait=True)
         self.notifier.close()
+        self.lease.release()
         self.store.close()
         self.writer.close()
 
@@ -169,34 +224,32 @@ def _key(path: str, limit: int | None) -> str:
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
-               notifier: Notifier | None = None, changed: Iterable[str] = ()) -> Starlette:
-    """An ASGI app serving the settings' store; ingests the seeds at start-up by default.
+               notifier: Notifier | None = None) -> Starlette:
+    """An ASGI app serving the settings' store.
 
-    ``changed`` names feeds changed by an ingest made before the app, to announce to the hubs.
+    The process that takes the ingest lease at start-up ingests the seeds before serving
+    (``ingest_on_start``) and then watches them; the others take the lease over if it dies.
     """
     publisher = Publisher.open(settings, notifier)
-    announced_first = frozenset(changed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        publisher.announce(announced_first)
-        if ingest_on_start:
-            log.info("ingest: %s", publisher.ingest().summary())
         try:
+            leading = publisher.lease.try_take()
+            if leading and ingest_on_start:
+                log.info("ingest: %s", publisher.ingest().summary())
             async with anyio.create_task_group() as tasks:
-                stop = anyio.Event()
-                if settings.watch:
-                    tasks.start_soon(watch_seeds, settings.seeds_dir, _on_change, stop)
+                stop, halt = anyio.Event(), threading.Event()
+                tasks.start_soon(follow, publisher, halt)
+                tasks.start_soon(lead, publisher, stop, False)
                 try:
                     yield
                 finally:
-                    stop.set()  # the watcher ends, after any ingest it is running
+                    # The loops end, after any ingest they are running.
+                    stop.set()
+                    halt.set()
         finally:
             publisher.close()
-
-    async def _on_change(names: set[str]) -> None:
-        report = await publisher.ingest_now()
-        log.info("ingest: %s", report.summary())
 
     async def events(request: Request) -> Response:
         # https://html.spec.whatwg.org/multipage/server-sent-events.html
@@ -206,12 +259,16 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     async def healthz(request: Request) -> Response:
         no_store = {"Cache-Control": "no-store"}
         try:
-            counts = publisher.store.counts()
+            publisher.store.head()  # one indexed read: the store answers
+            counts = publisher.counts()
         except sqlite3.Error as exc:
             return JSONResponse({"status": "unavailable", "error": f"store {settings.store_path}: {exc}"},
                                 status_code=503, headers=no_store)
-        return JSONResponse({"status": "ok", "feeds": len(publisher.renderer.feeds), **counts},
-                            headers=no_store)
+        # Which process answered and the change it serves: one process may be asked apart
+        # from the others (each is current within a second of any commit).
+        return JSONResponse({"status": "ok", "feeds": len(publisher.renderer.feeds), **counts,
+                             "head": publisher.head, "pid": os.getpid(),
+                             "ingesting": publisher.ingesting}, headers=no_store)
 
     description = openapi_document(settings)
 
@@ -231,3 +288,10 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
     )
     app.state.publisher = publisher
     return app
+
+
+def worker_app() -> Starlette:
+    """The app of one server process, as uvicorn's factory (`feeds serve`, ``server.py``): the
+    settings its parent resolved, else those of $FEEDS_CONFIG or feeds.yaml."""
+    return_freed_blocks()
+    return create_app(resolved_settings())

@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--base-url", metavar="URL", help="absolute URL the feeds are served from")
     sub.add_argument("--no-watch", dest="watch", action="store_false", default=None,
                      help="do not ingest changes to the seeds directory as they happen")
+    sub.add_argument("--workers", dest="serve_workers", type=int, metavar="N",
+                     help="server processes (default: 1); one of them ingests at a time")
 
     sub = command("check", "Verify an export: manifest, hashes, formats, links, privacy.")
     sub.add_argument("output", nargs="?", type=Path, metavar="OUTPUT_DIR",
@@ -93,6 +95,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "watch": getattr(args, "watch", None),
+        "serve_workers": getattr(args, "serve_workers", None),
     }
     return load_settings(args.config, overrides)
 
@@ -183,7 +186,7 @@ def _ingest(settings: Settings, args: argparse.Namespace,
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "ingest":
-        with Workers(worker_count(settings.workers)) as workers:
+        with Workers(worker_count(settings.build_processes)) as workers:
             store, _ = _ingest(settings, args, workers)
         store.close()
         return 0
@@ -192,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
 
         # One set of workers for the whole build, forked at the ingest while this process is
         # small (each forked worker counts this process's memory at fork as its own).
-        with Workers(worker_count(settings.workers)) as workers:
+        with Workers(worker_count(settings.build_processes)) as workers:
             store, ingested = _ingest(settings, args, workers)
             with _progress("build", args.quiet) as progress:
                 report = export(store, settings, progress=progress, workers=workers)
@@ -217,25 +220,45 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import logging
+    import os
 
     import uvicorn
 
-    from feeds.app import create_app
-    from feeds.memory import return_freed_blocks
+    from feeds.config import RESOLVED_SETTINGS, settings_json
+    from feeds.websub import Notifier, notifications
 
-    with Workers(worker_count(settings.workers)) as workers:
+    with Workers(worker_count(settings.build_processes)) as workers:
         store, report = _ingest(settings, args, workers)
     store.close()
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    return_freed_blocks()
-    app = create_app(settings, changed=report.changed_feeds)
-    print(f"Serving the feeds at http://{settings.host}:{settings.port}/ (Ctrl+C to stop)",
-          flush=True)
+    # The hubs hear of this ingest from here; the server processes announce later changes.
+    notifier = Notifier()
+    notifier.submit(notifications(settings, report.changed_feeds))
+    # Every server process, this one or uvicorn's workers, builds its app from these settings.
+    os.environ[RESOLVED_SETTINGS] = settings_json(settings)
+    level = "warning" if args.quiet else "info"
+    processes = settings.serve_workers
+    print(f"Serving the feeds at http://{settings.host}:{settings.port}/ "
+          f"({processes} process{'es' if processes > 1 else ''}; Ctrl+C to stop)", flush=True)
     # The app writes its own structured access log (settings.access_log); uvicorn's would repeat it.
-    uvicorn.run(app, host=settings.host, port=settings.port,
-                log_level="warning" if args.quiet else "info", access_log=False)
+    uvicorn.run("feeds.app:worker_app", factory=True, workers=processes, host=settings.host,
+                port=settings.port, log_level=level, log_config=_log_config(level.upper()),
+                access_log=False)
+    notifier.close()
     return 0
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, and the app's (access log, ingests, WebSub) as plain lines on stderr:
+    given to uvicorn, which applies it in each worker process it starts."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG}
+    config["formatters"] = {**LOGGING_CONFIG["formatters"], "plain": {"format": "%(message)s"}}
+    config["handlers"] = {**LOGGING_CONFIG["handlers"], "plain": {
+        "class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}}
+    config["loggers"] = {**LOGGING_CONFIG["loggers"],
+                         "feeds": {"handlers": ["plain"], "level": level, "propagate": False}}
+    return config
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:

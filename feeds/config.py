@@ -16,12 +16,20 @@ import yaml
 
 from feeds.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG_FILE", "RESOLVED_SETTINGS", "Settings", "load_settings",
+           "resolved_settings", "settings_json"]
 
 DEFAULT_CONFIG_FILE = Path("feeds.yaml")
 # https://www.rfc-editor.org/rfc/rfc5646#section-2.1, loosely: a language and its subtags.
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 _HEX_COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
+# The environment variable carrying `feeds serve`'s resolved settings to its worker processes.
+RESOLVED_SETTINGS = "FEEDS_RESOLVED_SETTINGS"
+# Settings that were renamed: the old name is refused with the new one, never guessed at.
+_RENAMED = {
+    "workers": "workers: renamed build_processes (a build's processes; 0: one per CPU); "
+               "the server's processes are serve_workers (`feeds serve --workers N`)",
+}
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,10 @@ class Settings:
     formats: tuple[str, ...] = ("atom", "rss", "json")
     archives: bool = True
     precompress: bool = True
-    # Processes that parse records and render entries; 0 means one per CPU.
-    workers: int = 0
+    # A build's processes that parse records and render entries; 0 means one per CPU.
+    build_processes: int = 0
+    # Server processes of `feeds serve` (its --workers): one ingests, all serve.
+    serve_workers: int = 1
     # Feeds' language (an IETF tag such as en or pt-BR): Atom xml:lang, RSS <language>, JSON
     # Feed language. Empty: not stated.
     language: str = ""
@@ -111,8 +121,12 @@ class Settings:
         if not _HEX_COLOUR.fullmatch(self.accent_color):
             raise ConfigError(f"accent_color: expected six hex digits such as c2410c, "
                               f"got {self.accent_color!r}")
-        if self.workers < 0:
-            raise ConfigError(f"workers: expected 0 (one per CPU) or more, got {self.workers}")
+        if self.build_processes < 0:
+            raise ConfigError(f"build_processes: expected 0 (one per CPU) or more, "
+                              f"got {self.build_processes}")
+        if self.serve_workers < 1:
+            raise ConfigError(f"serve_workers: expected 1 or more server processes, "
+                              f"got {self.serve_workers}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""
@@ -175,11 +189,41 @@ def load_settings(
     if os.environ.get("FEEDS_API_TOKEN"):
         values["api_token"] = os.environ["FEEDS_API_TOKEN"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _settings_of(values, str(path))
+
+
+def _settings_of(values: Mapping[str, Any], source: str) -> Settings:
+    for old, message in _RENAMED.items():
+        if old in values:
+            raise ConfigError(f"{source}: {message}")
     defaults = {f.name: f.default for f in fields(Settings)}
     unknown = sorted(set(values) - set(defaults))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
+            f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
         )
     coerced = {name: _coerce(name, value, defaults[name]) for name, value in values.items()}
     return dataclasses.replace(Settings(), **coerced)
+
+
+def settings_json(settings: Settings) -> str:
+    """``settings`` as JSON that ``resolved_settings`` reads back equal."""
+    values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    return json.dumps({name: str(value) if isinstance(value, Path)
+                       else list(value) if isinstance(value, tuple) else value
+                       for name, value in values.items()})
+
+
+def resolved_settings() -> Settings:
+    """The settings of a server worker process: those its parent resolved (``$FEEDS_RESOLVED_SETTINGS``,
+    set by `feeds serve --workers N`), else read as ``load_settings`` does (`uvicorn server:app`)."""
+    text = os.environ.get(RESOLVED_SETTINGS, "")
+    if not text:
+        return load_settings()
+    try:
+        values = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"${RESOLVED_SETTINGS}: expected JSON of settings: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"${RESOLVED_SETTINGS}: expected a JSON object of settings")
+    return _settings_of(values, f"${RESOLVED_SETTINGS}")

@@ -28,11 +28,11 @@ class Broadcaster:
     """Fans each published event out to every current subscriber's bounded queue."""
 
     subscribers: set[asyncio.Queue[bytes]] = field(default_factory=set)
-    last_id: int = 0
 
-    def publish(self, name: str, data: object) -> None:
-        self.last_id += 1
-        message = format_event(name, data, self.last_id)
+    def publish(self, name: str, data: object, event_id: int) -> None:
+        """Send an event; ``event_id`` is the change's number in the store's change log, so
+        every server process gives one change the same id."""
+        message = format_event(name, data, event_id)
         for queue in self.subscribers:
             if queue.full():
                 queue.get_nowait()

@@ -129,11 +129,16 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     outline = _document_responses([_bare(opml_format.MEDIA_TYPE)], settings, feed=False)
     health = {
         "200": {"description": "The store answers.", "content": {JSON: {"schema": {
-            "type": "object", "required": ["status", "feeds", "records", "published", "rejected"],
+            "type": "object", "required": ["status", "feeds", "records", "published", "rejected",
+                                           "head", "pid", "ingesting"],
             "properties": {
                 "status": {"const": "ok"}, "feeds": {"type": "integer"},
                 "records": {"type": "integer"}, "published": {"type": "integer"},
                 "rejected": {"type": "integer"},
+                "head": {"type": "integer", "description": "The store change this process serves."},
+                "pid": {"type": "integer", "description": "The server process that answered."},
+                "ingesting": {"type": "boolean",
+                              "description": "Whether this process watches and ingests the seeds."},
             }}}}},
         "503": {"description": "The store cannot be read.", "content": {JSON: {"schema": {
             "type": "object", "required": ["status", "error"],

@@ -25,7 +25,7 @@ R = TypeVar("R")
 
 
 def worker_count(setting: int) -> int:
-    """Processes to use: the ``workers`` setting, where 0 means one per CPU this process may use."""
+    """Processes to use: the ``build_processes`` setting, where 0 means one per CPU this process may use."""
     return setting or len(os.sched_getaffinity(0))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,17 @@ from feeds.slugs import unique_slug
 __all__ = ["FeedRow", "FileState", "Store", "StoredRecord"]
 
 SCHEMA_VERSION = "3"
+
+# The change log: one row per committed transaction that changed feeds, so every server
+# process learns of each commit (and which feeds it changed) from the store itself. Created
+# in place in stores made before it, which keep their schema version.
+_CHANGES = """
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, feeds TEXT NOT NULL, at INTEGER NOT NULL
+);
+"""
+# How often wait_for_change asks SQLite whether another connection committed.
+CHANGE_POLL_SECONDS = 0.025
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +65,7 @@ CREATE TABLE fragments (
     record_id TEXT NOT NULL, format TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (record_id, format)
 );
-"""
+""" + _CHANGES
 
 ALL_FEED = "all"
 
@@ -127,6 +139,9 @@ class Store:
         # rollback forgets those it created) and version bumps, applied once at commit.
         self._groups: dict[tuple[str, str], str] = {}
         self._bumps: Counter[str] | None = None
+        # wait_for_change's own connection: this one may be pinned to an older snapshot.
+        self._watcher: sqlite3.Connection | None = None
+        self._watched: tuple[int | None, int] = (None, 0)  # its data_version, and the head then
 
     @classmethod
     def open(cls, path: Path, page_cache_mb: int = 64) -> Store:
@@ -134,9 +149,10 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # First: processes opening a new store at once wait for each other from here on.
+            db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
             # A cold ingest writes tens of megabytes of pages; SQLite's 2 MB default cache spills
             # them to the WAL mid-transaction and reads them back (about 10% of the writes' time).
             db.execute(f"PRAGMA cache_size=-{page_cache_mb * 1024}")
@@ -144,13 +160,21 @@ class Store:
             if not tables:
                 # One transaction: a process killed while creating the store leaves none, not a
                 # store without its version (which would then be refused).
-                db.executescript(
-                    "BEGIN;" + _SCHEMA
-                    + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
-                    + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
-                    + "COMMIT;"
-                )
-            else:
+                try:
+                    db.executescript(
+                        "BEGIN IMMEDIATE;" + _SCHEMA
+                        + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                        + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
+                        + "COMMIT;"
+                    )
+                except sqlite3.OperationalError:
+                    # Server processes starting together: another one created it meanwhile.
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                    if not tables:
+                        raise
+            if tables:
                 row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
                 if row is None or row[0] != SCHEMA_VERSION:
                     found = row[0] if row else "unknown"
@@ -159,6 +183,8 @@ class Store:
                         f"{SCHEMA_VERSION}; rebuild it from the seeds with "
                         f"`feeds ingest --rebuild`"
                     )
+                if "changes" not in tables:
+                    db.executescript(_CHANGES)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable store ({exc}); rebuild it from the seeds with "
@@ -168,6 +194,8 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        if self._watcher is not None:
+            self._watcher.close()
 
     def shrink_memory(self) -> None:
         """Give back the memory of the page cache (it fills up again as pages are read)."""
@@ -198,6 +226,9 @@ class Store:
                 "UPDATE groups SET version = version + ? WHERE path=?",
                 [(count, feed) for feed, count in bumps.items()],
             )
+            if bumps:
+                self.db.execute("INSERT INTO changes (feeds, at) VALUES (?, ?)",
+                                (json.dumps(sorted(bumps)), int(time.time())))
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -205,6 +236,39 @@ class Store:
             self._groups.clear()
             self._bumps = None
         self.db.execute("COMMIT")
+
+    # -- the change log ------------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The sequence number of the newest committed change (as this connection sees it); 0 if none."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+    def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
+        """The head, and every feed changed by the changes after ``seq`` up to it (one read)."""
+        rows = self.db.execute("SELECT seq, feeds FROM changes WHERE seq > ? ORDER BY seq",
+                               (seq,)).fetchall()
+        if not rows:
+            return self.head(), frozenset()
+        return int(rows[-1][0]), frozenset(feed for _, feeds in rows for feed in json.loads(feeds))
+
+    def wait_for_change(self, seq: int, timeout: float) -> int:
+        """Block until the head passes ``seq`` or ``timeout`` seconds pass; returns the head.
+
+        For a thread of its own. ``PRAGMA data_version`` changes when another connection
+        commits, and reads no page while nothing did, so the head is read again only then:
+        https://www.sqlite.org/pragma.html#pragma_data_version
+        """
+        if self._watcher is None:
+            self._watcher = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._watched[0]:
+                head = self._watcher.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                self._watched = (version, int(head))
+            if self._watched[1] > seq or time.monotonic() >= deadline:
+                return self._watched[1]
+            time.sleep(CHANGE_POLL_SECONDS)
 
     # -- files -------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import json
 import logging
+import os
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -17,7 +18,9 @@ from starlette.testclient import TestClient
 
 from feeds.app import Publisher, create_app
 from feeds.config import Settings
+from feeds.ingest import ingest
 from feeds.render import Document
+from tests.helpers import NEW_RECORD
 
 FEED = "/feeds/topics/ai.atom"
 
@@ -195,7 +198,8 @@ def test_app_limit_only_on_a_feeds_current_document(settings: Settings) -> None:
 def test_app_healthz_reports_counts(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "feeds": 11, "records": 9, "published": 7, "rejected": 0}
+    assert response.json() == {"status": "ok", "feeds": 11, "records": 9, "published": 7, "rejected": 0,
+                               "head": 1, "pid": os.getpid(), "ingesting": True}
     assert client.head("/healthz").status_code == 200
 
 
@@ -237,6 +241,24 @@ def test_app_memory_stays_within_the_cache_size(settings: Settings) -> None:
         assert publisher.cache.used <= 4000 or len(publisher.cache.items) == 1
         assert len(publisher.cache.items) < len(paths)
         assert len(publisher.validators.items) == 5
+
+
+def test_app_fragments_rendered_from_an_older_snapshot_are_not_kept(client: TestClient,
+                                                                     settings: Settings) -> None:
+    # Another process committed since the snapshot the entry was rendered from: the record may
+    # hold other content now, so the entry must not be kept as its fragment.
+    publisher = _publisher(client)
+    head = publisher.head
+    record_id = publisher.store.published_ids().pop()
+    key = publisher.renderer.fragment_key
+    publisher.writer.put_fragments("atom", key, {record_id: b"<entry>current</entry>"})
+    # A commit this process has not switched to yet, as another process's ingest would be.
+    (settings.seeds_dir / "100_0123456789abcdef.txt").write_text(NEW_RECORD, encoding="utf-8")
+    ingest(publisher.writer, settings.seeds_dir, settings.max_record_bytes)
+    publisher.keep_fragments(head, "atom", key, {record_id: b"<entry>stale</entry>"})
+    assert publisher.writer.fragments([record_id], "atom", key) == {record_id: b"<entry>current</entry>"}
+    publisher.keep_fragments(head + 1, "atom", key, {record_id: b"<entry>fresh</entry>"})
+    assert publisher.writer.fragments([record_id], "atom", key) == {record_id: b"<entry>fresh</entry>"}
 
 
 def test_app_feed_urls_name_only_the_formats_the_site_publishes(settings: Settings) -> None:

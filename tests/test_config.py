@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import Settings, load_settings
+from feeds.config import RESOLVED_SETTINGS, Settings, load_settings, resolved_settings, settings_json
 from feeds.errors import ConfigError
 
 
@@ -48,6 +48,8 @@ def test_config_empty_environment_variable_means_no_file(
         ("items_per_feed: 0\n", "items_per_feed: expected a positive integer"),
         ("base_url: feeds.example\n", "base_url: expected an absolute http(s) URL"),
         ("- a list\n", "expected a mapping"),
+        ("workers: 4\n", "workers: renamed build_processes"),
+        ("serve_workers: 0\n", "serve_workers: expected 1 or more"),
     ],
 )
 def test_config_errors_name_the_setting(tmp_path: Path, text: str, message: str) -> None:
@@ -60,3 +62,26 @@ def test_config_errors_name_the_setting(tmp_path: Path, text: str, message: str)
 def test_config_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "absent.yaml")
+
+
+def test_config_resolved_settings_reach_worker_processes_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(seeds_dir=tmp_path / "s", hubs=("https://hub.example/",), formats=("rss",),
+                        serve_workers=3, api_token="t")
+    monkeypatch.setenv(RESOLVED_SETTINGS, settings_json(settings))
+    monkeypatch.setenv("FEEDS_CONFIG", str(tmp_path / "absent.yaml"))  # not read
+    assert resolved_settings() == settings
+    monkeypatch.setenv(RESOLVED_SETTINGS, "[]")
+    with pytest.raises(ConfigError, match=f"{RESOLVED_SETTINGS}: expected a JSON object"):
+        resolved_settings()
+
+
+def test_config_resolved_settings_without_a_parent_read_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("site_title: From the file\n")
+    monkeypatch.delenv(RESOLVED_SETTINGS, raising=False)
+    monkeypatch.setenv("FEEDS_CONFIG", str(path))
+    assert resolved_settings().site_title == "From the file"

@@ -17,7 +17,7 @@ def test_events_reach_every_subscriber() -> None:
         streams = [broadcaster.stream(heartbeat=5), broadcaster.stream(heartbeat=5)]
         firsts = [await anext(s) for s in streams]
         assert firsts == [b": connected\n\n"] * 2
-        broadcaster.publish("feeds", {"changed": ["topics/ai"]})
+        broadcaster.publish("feeds", {"changed": ["topics/ai"]}, 1)
         received = [await anext(s) for s in streams]
         for stream in streams:
             await stream.aclose()
@@ -34,7 +34,7 @@ def test_events_slow_subscriber_keeps_only_the_newest() -> None:
         stream = broadcaster.stream(heartbeat=5)
         await anext(stream)
         for n in range(150):
-            broadcaster.publish("feeds", {"n": n})
+            broadcaster.publish("feeds", {"n": n}, n)
         first = await anext(stream)
         await stream.aclose()
         return first

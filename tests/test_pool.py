@@ -120,9 +120,9 @@ def test_export_compressing_in_threads_writes_the_same_tree(settings: Settings, 
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store.open(settings.store_path)
     ingest(store, settings.seeds_dir, settings.max_record_bytes)
-    export(store, dataclasses.replace(settings, workers=1), tmp_path / "serial")
+    export(store, dataclasses.replace(settings, build_processes=1), tmp_path / "serial")
     monkeypatch.setattr(export_module, "_BATCH_BYTES", 1)
-    report = export(store, dataclasses.replace(settings, workers=2), tmp_path / "pooled")
+    report = export(store, dataclasses.replace(settings, build_processes=2), tmp_path / "pooled")
     assert report.written == report.total
     serial, pooled = _tree(tmp_path / "serial"), _tree(tmp_path / "pooled")
     assert any(name.endswith(".br") for name in pooled)

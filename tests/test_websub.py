@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -59,8 +60,9 @@ class _HubHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def hub() -> Iterator[Hub]:
+@contextmanager
+def running_hub() -> Iterator[Hub]:
+    """A Hub serving from a thread until the block ends."""
     server = Hub()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -71,6 +73,12 @@ def hub() -> Iterator[Hub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def hub() -> Iterator[Hub]:
+    with running_hub() as server:
+        yield server
 
 
 def _closed_port_url() -> str:

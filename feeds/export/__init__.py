@@ -104,13 +104,13 @@ def export(store: Store, settings: Settings, output: Path | None = None,
     """Write every public document under ``output`` and switch to the new tree atomically.
 
     Entries are rendered by ``workers`` (a build passes those its ingest used), else by
-    workers of its own, as many as ``settings.workers`` says.
+    workers of its own, as many as ``settings.build_processes`` says.
     """
     output = output or settings.output_dir
     try:
         with build_lock(output), contextlib.ExitStack() as stack:
             if workers is None:
-                workers = stack.enter_context(Workers(worker_count(settings.workers)))
+                workers = stack.enter_context(Workers(worker_count(settings.build_processes)))
             return _export(store, settings, output, progress, workers)
     except OSError as exc:
         where = exc.filename or output
@@ -150,7 +150,7 @@ def _export(store: Store, settings: Settings, output: Path,
         # the GIL, and no document or result is copied through a pipe) while this thread renders
         # the next documents; the siblings are written here, in document order.
         for encoded in threaded_map(partial(encode_each, brotli_quality=settings.brotli_quality),
-                                    _batches(written()), worker_count(settings.workers)):
+                                    _batches(written()), worker_count(settings.build_processes)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)

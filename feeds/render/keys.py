@@ -74,7 +74,8 @@ NOT_IN_OUTPUT: Mapping[str, str] = {
     "access_log": "whether the server logs requests",
     "api_token": "who may publish; published records reach the keys as records",
     "watch": "whether the server follows the seeds directory",
-    "workers": "how many processes render: the bytes are the same whatever the number",
+    "build_processes": "how many processes render: the bytes are the same whatever the number",
+    "serve_workers": "how many server processes answer: each serves the same documents",
 }
 
 
