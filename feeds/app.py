@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from feeds.catalog import feed_document_path
 from feeds.cluster import follow, lead
 from feeds.config import Settings, resolved_settings
 from feeds.events import Broadcaster
-from feeds.ingest import IngestReport, ingest
+from feeds.filters import FeedQuery
+from feeds.ingest import IngestReport, ingest, release
 from feeds.lease import Lease, lease_path
 from feeds.memory import return_freed_blocks
 from feeds.openapi import openapi_document
@@ -66,6 +68,9 @@ class Publisher:
     _counts: dict[str, int] | None = field(init=False, default=None)
     # Keeps freshly rendered fragments off the event loop: another process may hold the store.
     saver: ThreadPoolExecutor = field(init=False)
+    # Set by every ingest, so the lease holder's timer looks again at when the next scheduled
+    # record is due (feeds.cluster.release_when_due).
+    rescheduled: anyio.Event | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.head = self.store.head()
@@ -112,10 +117,32 @@ class Publisher:
 
     def _write(self) -> IngestReport:
         with self.write_lock:
-            report = ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes)
+            report = ingest(self.writer, self.settings.seeds_dir, self.settings.max_record_bytes,
+                            schedule_tolerance=self.settings.schedule_tolerance)
         for error in report.errors:
             log.warning("rejected %s", error)
         return report
+
+    def _release(self) -> IngestReport:
+        with self.write_lock:
+            return release(self.writer, datetime.now(UTC))
+
+    def next_due(self) -> datetime | None:
+        """When the next scheduled record falls due, as the store says now (any process may
+        have stored it); on the writer, whose reads see every commit."""
+        with self.write_lock:
+            return self.writer.next_due()
+
+    async def release_now(self) -> IngestReport:
+        """Publish the scheduled records now due, in a worker thread, and switch to them."""
+        report = await anyio.to_thread.run_sync(self._release)
+        self.switch()
+        return report
+
+    def wake(self) -> None:
+        """Have the timer look again at when the next scheduled record is due."""
+        if self.rescheduled is not None:
+            self.rescheduled.set()
 
     def switch(self) -> frozenset[str]:
         """Serve the newest committed snapshot; tell subscribers (and hubs, if this process holds
@@ -143,6 +170,7 @@ class Publisher:
         """Ingest the seeds and switch to what that committed."""
         report = self._write()
         self.switch()
+        self.wake()
         return report
 
     async def ingest_now(self) -> IngestReport:
@@ -153,6 +181,7 @@ class Publisher:
         """
         report = await anyio.to_thread.run_sync(self._write)
         self.switch()
+        self.wake()
         return report
 
     def close(self) -> None:
@@ -188,39 +217,42 @@ class Publisher:
         """Tell the WebSub hubs, in the background, that ``feeds`` changed."""
         self.notifier.submit(notifications(self.settings, feeds))
 
-    def validators_of(self, path: str, limit: int | None) -> Validators | None:
+    def validators_of(self, path: str, query: FeedQuery | None) -> Validators | None:
         """The validators of a document, from the index when its version is current (no render)."""
         version = self.renderer.keys.version(path)
         if version is None:
             return None
-        key = _key(path, limit)
+        key = _key(path, query)
         found = self.validators.get(key, version)
         if found is not None:
             return found
-        item = self._render(path, limit, version)
+        item = self._render(path, query, version)
         return None if item is None else item.validators
 
-    def body(self, path: str, limit: int | None, validators: Validators, coding: str) -> bytes:
+    def body(self, path: str, query: FeedQuery | None, validators: Validators,
+             coding: str) -> bytes:
         """The bytes of a document in ``coding``, rendering it again if its body was evicted."""
-        item = self.cache.get(_key(path, limit), validators.version)
+        item = self.cache.get(_key(path, query), validators.version)
         if item is None:
-            item = self._render(path, limit, validators.version)
+            item = self._render(path, query, validators.version)
             assert item is not None, path  # the version was current a moment ago
         return item.body(coding)
 
-    def _render(self, path: str, limit: int | None, version: str) -> Representations | None:
-        document = self.renderer.render(path, limit)
+    def _render(self, path: str, query: FeedQuery | None,
+                version: str) -> Representations | None:
+        document = self.renderer.render(path, query)
         if document is None:
             return None
         item = Representations.of(document, version, self.settings.brotli_quality)
-        key = _key(path, limit)
+        key = _key(path, query)
         self.cache.put(key, item)
         self.validators.put(key, item.validators)
         return item
 
 
-def _key(path: str, limit: int | None) -> str:
-    return path if limit is None else f"{path}?limit={limit}"
+def _key(path: str, query: FeedQuery | None) -> str:
+    # Canonical, so ?q=AI&limit=5 and ?limit=5&q=ai share one cached variant.
+    return path if query is None else f"{path}?{query.query_string()}"
 
 
 def create_app(settings: Settings, *, ingest_on_start: bool = True,
@@ -245,9 +277,10 @@ def create_app(settings: Settings, *, ingest_on_start: bool = True,
                 try:
                     yield
                 finally:
-                    # The loops end, after any ingest they are running.
+                    # The loops and the timer end, after any ingest they are running.
                     stop.set()
                     halt.set()
+                    publisher.wake()
         finally:
             publisher.close()
 

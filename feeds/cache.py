@@ -1,8 +1,8 @@
 """Bounded in-memory caches: rendered documents with their encodings, and their validators.
 
-Two caches with one key (a document path, plus ``?limit=N`` for a limited view): bodies are big
-and few are kept; validators are small and many are kept, so a body evicted from memory never
-forces a render just to answer a conditional request with 304.
+Two caches with one key (a document path, plus the canonical query of a limited or filtered
+view): bodies are big and few are kept; validators are small and many are kept, so a body
+evicted from memory never forces a render just to answer a conditional request with 304.
 """
 
 from __future__ import annotations

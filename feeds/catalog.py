@@ -29,7 +29,7 @@ __all__ = [
 SITE_DOCUMENTS = ("index.html", "feeds.opml")
 # Files shipped in feeds/static/, served and exported like any other document; the PNGs are the
 # feeds' icons and logo in the sizes readers expect (scripts/make-icons makes them).
-STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "favicon.svg",
+STATIC_DOCUMENTS = ("style.css", "site.js", "feed.xsl", "feed.css", "favicon.svg",
                     "icon-64.png", "icon-144.png", "icon-512.png", "logo.png")
 _FEED_PAGE = re.compile(r"^(all|(?:topics|providers)/[a-z0-9][a-z0-9-]{0,120})/index\.html$")
 

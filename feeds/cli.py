@@ -172,7 +172,7 @@ def _ingest(settings: Settings, args: argparse.Namespace,
     store = _open_store(settings, getattr(args, "rebuild", False))
     with _progress("ingest", args.quiet) as progress:
         report = ingest(store, settings.seeds_dir, settings.max_record_bytes, progress,
-                        workers=workers)
+                        workers=workers, schedule_tolerance=settings.schedule_tolerance)
     for error in report.errors:
         print(f"rejected: {error}", file=sys.stderr)
     if _plain(args.quiet):
@@ -307,7 +307,7 @@ def _stats(settings: Settings, plain: bool) -> int:
     kinds = _by_kind(feeds)
     per_feed = [(f.path, f.count, _day(f.oldest), _day(f.newest)) for f in feeds]
     totals = (f"{len(feeds)} feeds, {counts['published']} published of {counts['records']} records, "
-              f"{counts['rejected']} rejected files")
+              f"{counts['scheduled']} scheduled, {counts['rejected']} rejected files")
     if plain:
         print(f"{'kind':<12} {'feeds':>6} {'entries':>8}  {'oldest':<20} {'newest':<20}")
         for kind, n, entries, oldest, newest in kinds:

@@ -87,6 +87,9 @@ class Settings:
     logo: str = "logo.png"
     rss_image: str = "icon-144.png"
     accent_color: str = "c2410c"
+    # A record dated at most this many seconds ahead is published at once (the writer's clock
+    # may run a little fast); one dated further ahead is scheduled: held until its date.
+    schedule_tolerance: int = 10
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -127,6 +130,9 @@ class Settings:
         if self.serve_workers < 1:
             raise ConfigError(f"serve_workers: expected 1 or more server processes, "
                               f"got {self.serve_workers}")
+        if self.schedule_tolerance < 0:
+            raise ConfigError(f"schedule_tolerance: expected 0 seconds or more, "
+                              f"got {self.schedule_tolerance}")
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``feeds/all.atom``."""

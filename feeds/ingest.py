@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from feeds.config import Settings
 from feeds.errors import RecordError
 from feeds.model import Record
 from feeds.parse import (
@@ -22,7 +23,7 @@ from feeds.pool import Workers
 from feeds.store import FileState, Store, StoredRecord
 from feeds.validate import record_from_mapping
 
-__all__ = ["IngestReport", "ingest", "parse_record", "scan_seeds"]
+__all__ = ["IngestReport", "ingest", "is_scheduled", "parse_record", "release", "scan_seeds"]
 
 Progress = Callable[[int, int], None]
 
@@ -59,6 +60,25 @@ def parse_record(name: str, data: bytes, max_bytes: int, now: datetime | None = 
     mapping = load_front_matter(data, name, max_bytes)
     record_id = record_id_from_name(name) or record_id_from_url(identifying_url(mapping, name))
     return record_from_mapping(mapping, name, record_id, now)
+
+
+def is_scheduled(published_at: int, now: int, tolerance: int) -> bool:
+    """True when a record dated ``published_at`` is held until then rather than published now.
+
+    Up to ``tolerance`` seconds ahead is taken for the writer's clock running fast, not a plan.
+    """
+    return published_at > now + tolerance
+
+
+def release(store: Store, now: datetime) -> IngestReport:
+    """Publish the scheduled records whose date has come, without looking at the seeds."""
+    with store.transaction():
+        changed = store.release_due(_epoch(now))
+    return IngestReport(changed_feeds=frozenset(changed))
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def _settle_rivals(store: Store, name: str, record: StoredRecord) -> set[str]:
@@ -109,13 +129,16 @@ def _read_and_parse(jobs: Sequence[_Job], seeds_dir: Path, max_bytes: int,
 
 def ingest(store: Store, seeds_dir: Path, max_bytes: int,
            progress: Progress | None = None, now: datetime | None = None,
-           workers: Workers | None = None) -> IngestReport:
-    """Parse new and changed files, drop deleted ones, in one transaction.
+           workers: Workers | None = None,
+           schedule_tolerance: int = Settings.schedule_tolerance) -> IngestReport:
+    """Parse new and changed files, drop deleted ones, publish scheduled records now due, in
+    one transaction.
 
     Files are read and parsed by ``workers`` when there are many; the store is
     written here, in file-name order, so the result does not depend on the pool.
     """
     now = now or datetime.now(UTC)
+    now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
     known = store.file_states()
     removed = sorted(set(known) - set(on_disk))
@@ -136,6 +159,7 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     errors: list[RecordError] = []
     ingested = touched_only = done = 0
     with store.transaction():
+        changed |= store.release_due(now_epoch)
         for name in removed:
             changed |= store.remove_file(name)
         pool = workers if len(jobs) >= POOL_THRESHOLD else None
@@ -160,7 +184,9 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
                         changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
                                                      retry=error.retry)
                     else:
-                        changed |= store.put_record(name, state, result)
+                        scheduled = is_scheduled(result.published_at, now_epoch,
+                                                 schedule_tolerance)
+                        changed |= store.put_record(name, state, result, scheduled)
                         ingested += 1
                 if progress is not None:
                     progress(done, len(candidates))

@@ -11,6 +11,7 @@ from typing import Any
 from feeds import __version__
 from feeds.catalog import STATIC_DOCUMENTS
 from feeds.config import Settings
+from feeds.filters import MAX_QUERY_CHARS
 from feeds.render import html as html_format
 from feeds.render import opml as opml_format
 from feeds.render import static
@@ -77,7 +78,8 @@ def _document_responses(media_types: list[str], settings: Settings, *, feed: boo
         "404": _text("No such document."),
     }
     if feed:
-        responses["400"] = _text("A query parameter is malformed, e.g. limit out of range.")
+        responses["400"] = _text("A query parameter is malformed, e.g. limit out of range or "
+                                 "min_quality not a whole number; the message names it.")
     return responses
 
 
@@ -109,8 +111,25 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     limit = {
         "name": "limit", "in": "query", "required": False,
         "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_limit},
-        "description": "Only the newest N entries; a view outside the archive chain.",
+        "description": "Only the newest N entries (of those the filters keep; without this, "
+                       f"{settings.items_per_feed}); a view outside the archive chain.",
     }
+    # feeds.filters: each combination is its own document, with its own self link and ETag.
+    filters = [
+        {"name": "min_quality", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": -999_999_999, "maximum": 999_999_999},
+         "description": "Only entries whose quality is at least N (entries without one are left "
+                        "out); applied before limit. Empty: no filter."},
+        {"name": "min_heat", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": -999_999_999, "maximum": 999_999_999},
+         "description": "Only entries whose heat is at least N; applied before limit."},
+        {"name": "q", "in": "query", "required": False,
+         # At least one word: what is not a word only separates words.
+         "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": r"\w"},
+         "description": "Only entries whose title and excerpt contain every word (a run of "
+                        "letters, digits, underscores) as a whole word, ignoring case; applied "
+                        "before limit."},
+    ]
 
     def get(summary: str, responses: dict[str, Any],
             parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -123,17 +142,19 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     del archive_responses["400"]
     site = _document_responses([_bare(html_format.MEDIA_TYPE)], settings, feed=False)
     asset = _path_parameter("asset", {"type": "string", "enum": list(STATIC_DOCUMENTS)},
-                            "Style sheet, script, feed stylesheet (XSLT) or icon.")
+                            "Style sheet, script, feed stylesheets (XSLT; CSS without XSLT) or icon.")
     assets = _document_responses(sorted({_bare(static.media_type(name)) for name in STATIC_DOCUMENTS}),
                                  settings, feed=False)
     outline = _document_responses([_bare(opml_format.MEDIA_TYPE)], settings, feed=False)
     health = {
         "200": {"description": "The store answers.", "content": {JSON: {"schema": {
-            "type": "object", "required": ["status", "feeds", "records", "published", "rejected",
-                                           "head", "pid", "ingesting"],
+            "type": "object", "required": ["status", "feeds", "records", "published", "scheduled",
+                                           "rejected", "head", "pid", "ingesting"],
             "properties": {
                 "status": {"const": "ok"}, "feeds": {"type": "integer"},
                 "records": {"type": "integer"}, "published": {"type": "integer"},
+                "scheduled": {"type": "integer", "description": "Published records dated ahead, "
+                              "held back until their date."},
                 "rejected": {"type": "integer"},
                 "head": {"type": "integer", "description": "The store change this process serves."},
                 "pid": {"type": "integer", "description": "The server process that answered."},
@@ -162,9 +183,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/{kind}/{slug}/": get("A topic's or provider's page (HTML)", site, [kind, slug]),
             "/{kind}/{slug}/index.html": get("A topic's or provider's page (HTML)", site,
                                              [kind, slug]),
-            "/feeds/all.{ext}": get("Every article: the newest page", feed_responses, [ext, limit]),
+            "/feeds/all.{ext}": get("Every article: the newest page", feed_responses,
+                                              [ext, limit, *filters]),
             "/feeds/{kind}/{slug}.{ext}": get("A topic's or provider's newest page", feed_responses,
-                                              [kind, slug, ext, limit]),
+                                              [kind, slug, ext, limit, *filters]),
             "/feeds/all/archive/{number}.{ext}": get("An archive page of every article",
                                                      archive_responses, [number, ext]),
             "/feeds/{kind}/{slug}/archive/{number}.{ext}": get(

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from feeds.cache import Validators
 from feeds.catalog import parse_feed_document_path
 from feeds.config import Settings
+from feeds.filters import FeedQuery, parse_feed_query
 from feeds.http import (
     EXPOSED_HEADERS,
     choose_encoding,
@@ -23,7 +24,6 @@ from feeds.http import (
     encoded_etag,
     is_not_modified,
     link_header,
-    parse_limit,
 )
 from feeds.negotiation import feed_media_type, varies_by_accept
 
@@ -47,9 +47,10 @@ class DocumentSource(Protocol):
 
     settings: Settings
 
-    def validators_of(self, path: str, limit: int | None) -> Validators | None: ...
+    def validators_of(self, path: str, query: FeedQuery | None) -> Validators | None: ...
 
-    def body(self, path: str, limit: int | None, validators: Validators, coding: str) -> bytes: ...
+    def body(self, path: str, query: FeedQuery | None, validators: Validators,
+             coding: str) -> bytes: ...
 
 
 def document_path(scope: Scope) -> str:
@@ -72,15 +73,17 @@ def request_headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-def _limit(scope: Scope, path: str, maximum: int) -> int | None:
-    """The ``limit`` query parameter; raises ValueError when it is bad or names no feed."""
+def _query(scope: Scope, path: str, maximum: int) -> FeedQuery | None:
+    """The limit and filters asked for; raises ValueError when one is bad or names no feed."""
     if not scope.get("query_string"):
         return None
-    limit = parse_limit(QueryParams(scope["query_string"]).getlist("limit"), maximum)
+    params = QueryParams(scope["query_string"])
+    query = parse_feed_query({name: params.getlist(name) for name in params}, maximum)
     parsed = parse_feed_document_path(path)
-    if limit is not None and (parsed is None or parsed[1] is not None):
-        raise ValueError("limit: only a feed's current document (not an archive page) takes ?limit=N")
-    return limit
+    if query is not None and (parsed is None or parsed[1] is not None):
+        raise ValueError("only a feed's current document (not an archive page or a site page) "
+                         "takes ?limit=N, ?min_quality=N, ?min_heat=N or ?q=words")
+    return query
 
 
 def shared_headers(settings: Settings, validators: Validators, etag: str) -> dict[str, str]:
@@ -151,11 +154,11 @@ class DocumentEndpoint:
         settings = self.source.settings
         path = document_path(scope)
         try:
-            limit = _limit(scope, path, settings.max_limit)
+            query = _query(scope, path, settings.max_limit)
         except ValueError as exc:
             await PlainTextResponse(f"Bad request: {exc}", status_code=400)(scope, receive, send)
             return
-        validators = self.source.validators_of(path, limit)
+        validators = self.source.validators_of(path, query)
         if validators is None:
             await PlainTextResponse(
                 f"Not found: {scope['path']}. The list of feeds is at {settings.base_url}",
@@ -170,7 +173,7 @@ class DocumentEndpoint:
             await send({"type": "http.response.body", "body": b""})
             return
         media_type = feed_media_type(validators.media_type, headers.get("accept"))
-        body = b"" if scope["method"] == "HEAD" else self.source.body(path, limit, validators, coding)
+        body = b"" if scope["method"] == "HEAD" else self.source.body(path, query, validators, coding)
         await send({"type": "http.response.start", "status": 200,
                     "headers": self.lines.of(validators, coding, media_type)})
         await send({"type": "http.response.body", "body": body})

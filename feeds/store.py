@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.errors import StoreError
+from feeds.filters import FeedQuery, words_of
 from feeds.model import Record
 from feeds.slugs import unique_slug
 
-__all__ = ["FeedRow", "FileState", "Store", "StoredRecord"]
+__all__ = ["SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 # The change log: one row per committed transaction that changed feeds, so every server
 # process learns of each commit (and which feeds it changed) from the store itself. Created
@@ -43,11 +44,20 @@ CREATE TABLE files (
     -- A rejection that may resolve without the file changing (a duplicate, a future date).
     retry INTEGER NOT NULL DEFAULT 0
 );
+-- published: 0 no, 1 yes, 2 (SCHEDULED) yes but dated ahead: kept out of the memberships,
+-- so out of every public document, until release_due() finds its date has come.
 CREATE TABLE records (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, digest TEXT NOT NULL, url TEXT NOT NULL,
     published INTEGER NOT NULL, published_at INTEGER NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX records_by_url ON records (url);
+CREATE INDEX records_scheduled ON records (published_at) WHERE published = 2;
+-- What ?min_quality, ?min_heat and ?q test, apart from the records' kilobytes of JSON: a filter
+-- walking thousands of entries reads small rows packed many to a page. words is " word word "
+-- (filters.words_of of title and excerpt).
+CREATE TABLE filters (
+    record_id TEXT PRIMARY KEY, quality INTEGER, heat INTEGER, words TEXT NOT NULL
+) WITHOUT ROWID;
 -- One row per topic, provider and the site-wide feed; slugs are assigned once and kept.
 CREATE TABLE groups (
     path TEXT PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
@@ -68,6 +78,8 @@ CREATE TABLE fragments (
 """ + _CHANGES
 
 ALL_FEED = "all"
+# The ``published`` value of a record held back until its date: see the schema.
+SCHEDULED = 2
 
 
 @dataclass(frozen=True)
@@ -92,10 +104,14 @@ class StoredRecord:
     provider_domain: str
     provider_name: str
     topics: tuple[str, ...]
+    quality: int | None
+    heat: int | None
+    words: str
     data: str
 
     @classmethod
     def of(cls, record: Record) -> StoredRecord:
+        words = words_of(f"{record.title}\n{record.excerpt or ''}")
         return cls(
             id=record.id,
             web_url=record.web_url,
@@ -104,6 +120,10 @@ class StoredRecord:
             provider_domain=record.provider.domain,
             provider_name=record.provider.name,
             topics=record.topics,
+            quality=record.quality,
+            heat=record.heat,
+            # Spaces on both sides of every word: a whole word is one substring test.
+            words=f" {' '.join(words)} ",
             data=json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
         )
 
@@ -329,29 +349,64 @@ class Store:
         ).fetchone()
         return self.reject_file(path, FileState(*row), error, retry=True)
 
-    def put_record(self, path: str, state: FileState, record: StoredRecord) -> set[str]:
-        """Store ``record`` as the content of ``path``; returns the feeds that changed."""
+    def put_record(self, path: str, state: FileState, record: StoredRecord,
+                   scheduled: bool = False) -> set[str]:
+        """Store ``record`` as the content of ``path``; returns the feeds that changed.
+
+        A ``scheduled`` record is kept, but joins no feed until ``release_due`` reaches its date.
+        """
         changed = self.remove_file(path)
         self.db.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL, 0)",
             (path, state.size, state.mtime_ns, state.digest, record.id),
         )
-        at = record.published_at
+        held = record.published and scheduled
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (record.id, path, state.digest, record.web_url, int(record.published), at,
-             record.data),
+            (record.id, path, state.digest, record.web_url,
+             SCHEDULED if held else int(record.published), record.published_at, record.data),
         )
-        if record.published:
-            feeds = [ALL_FEED, self._group("providers", record.provider_domain,
-                                           record.provider_name)]
-            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
-            self.db.executemany(
-                "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record.id) for f in feeds]
-            )
-            changed.update(feeds)
+        self.db.execute("INSERT INTO filters VALUES (?, ?, ?, ?)",
+                        (record.id, record.quality, record.heat, record.words))
+        if record.published and not held:
+            changed |= self._join_feeds(record.id, record.published_at, record.provider_domain,
+                                        record.provider_name, record.topics)
         self._bump(changed)
         return changed
+
+    def _join_feeds(self, record_id: str, at: int, provider_domain: str, provider_name: str,
+                    topics: Iterable[str]) -> set[str]:
+        """Add a published record to its feeds: everything, its provider's, its topics'."""
+        feeds = [ALL_FEED, self._group("providers", provider_domain, provider_name)]
+        feeds += [self._group("topics", topic.casefold(), topic) for topic in topics]
+        self.db.executemany(
+            "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record_id) for f in feeds]
+        )
+        return set(feeds)
+
+    def release_due(self, now: int) -> set[str]:
+        """Publish the scheduled records dated ``now`` (epoch seconds) or earlier; returns the
+        feeds that changed."""
+        due = self.db.execute(
+            "SELECT id, published_at, data FROM records WHERE published = ? AND published_at <= ?",
+            (SCHEDULED, now),
+        ).fetchall()
+        changed: set[str] = set()
+        for record_id, at, data in due:
+            # The stored JSON is Record.to_dict(): provider is [name, domain].
+            fields = json.loads(data)
+            name, domain = fields["provider"]
+            changed |= self._join_feeds(record_id, at, domain, name, fields["topics"])
+            self.db.execute("UPDATE records SET published = 1 WHERE id = ?", (record_id,))
+        self._bump(changed)
+        return changed
+
+    def next_due(self) -> datetime | None:
+        """When the earliest scheduled record falls due, if any is waiting."""
+        row = self.db.execute(
+            "SELECT min(published_at) FROM records WHERE published = ?", (SCHEDULED,)
+        ).fetchone()
+        return _moment(row[0])
 
     def _remove_record(self, record_id: str, path: str) -> set[str]:
         owner = self.record_path(record_id)
@@ -361,6 +416,7 @@ class Store:
             "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
         self.db.execute("DELETE FROM memberships WHERE record_id=?", (record_id,))
         self.db.execute("DELETE FROM records WHERE id=?", (record_id,))
+        self.db.execute("DELETE FROM filters WHERE record_id=?", (record_id,))
         self.db.execute("DELETE FROM fragments WHERE record_id=?", (record_id,))
         self._bump(feeds)
         return feeds
@@ -415,6 +471,36 @@ class Store:
             (feed, limit, offset),
         )
         return [r[0] for r in rows]
+
+    def matching_entries(self, feed: str, query: FeedQuery, limit: int,
+                         scan: int) -> list[tuple[str, int]]:
+        """(record id, published_at epoch) of the newest ``limit`` entries of ``feed`` that pass
+        ``query``'s filters, newest first, looking at no more than its newest ``scan`` entries."""
+        conditions: list[str] = []
+        values: list[int | str] = []
+        if query.min_quality is not None:
+            conditions.append("r.quality >= ?")
+            values.append(query.min_quality)
+        if query.min_heat is not None:
+            conditions.append("r.heat >= ?")
+            values.append(query.min_heat)
+        for word in query.words:
+            conditions.append("instr(r.words, ?) > 0")
+            values.append(f" {word} ")
+        # The oldest date among the newest ``scan`` entries bounds the walk; the walk itself goes
+        # down the memberships index newest first and stops at ``limit`` matches.
+        cutoff = self.db.execute(
+            "SELECT published_at FROM memberships WHERE feed = ? "
+            "ORDER BY published_at DESC, record_id DESC LIMIT 1 OFFSET ?", (feed, scan - 1)
+        ).fetchone()
+        rows = self.db.execute(
+            "SELECT m.record_id, m.published_at FROM memberships m "
+            "CROSS JOIN filters r ON r.record_id = m.record_id "
+            f"WHERE m.feed = ? AND m.published_at >= ? AND {' AND '.join(conditions) or '1'} "
+            "ORDER BY m.published_at DESC, m.record_id DESC LIMIT ?",
+            (feed, cutoff[0] if cutoff else 0, *values, limit),
+        )
+        return rows.fetchall()
 
     def feed_entries(self, feed: str) -> list[tuple[str, int]]:
         """Every (record id, published_at epoch) of ``feed``, oldest first (ties by id).
@@ -515,6 +601,8 @@ class Store:
         return {
             "records": one("SELECT count(*) FROM records").fetchone()[0],
             "published": one("SELECT count(*) FROM records WHERE published=1").fetchone()[0],
+            "scheduled": one("SELECT count(*) FROM records WHERE published=?",
+                             (SCHEDULED,)).fetchone()[0],
             "rejected": one("SELECT count(*) FROM files WHERE error IS NOT NULL").fetchone()[0],
         }
 

@@ -37,8 +37,9 @@ MAX_URL = 2_048
 MAX_TOPICS = 100
 MAX_LIST = 100
 MAX_IMAGE_SIDE = 100_000
-# Clocks upstream drift; beyond this a date is an error, retried on later ingests.
-FUTURE_TOLERANCE = timedelta(days=1)
+# A record dated ahead is scheduled (feeds.ingest); this far ahead the date is more likely a
+# typo (2205 for 2025) than a plan: an error, retried on later ingests.
+SCHEDULE_HORIZON = timedelta(days=366)
 
 
 def clean_text(text: str) -> str:
@@ -130,9 +131,9 @@ class _Fields:
             raise self.fail(name, "date out of range") from None
         if moment.year < 1970:
             raise self.fail(name, "dates before 1970 are not accepted")
-        if self.now is not None and moment > self.now + FUTURE_TOLERANCE:
-            raise self.fail(name, f"in the future ({utc_timestamp(moment)}); the record is "
-                                  f"published once that date is near", retry=True)
+        if self.now is not None and moment > self.now + SCHEDULE_HORIZON:
+            raise self.fail(name, f"in the future ({utc_timestamp(moment)}), more than a year "
+                                  f"ahead: records are scheduled at most a year ahead", retry=True)
         return moment
 
     def boolean(self, name: str) -> bool:
@@ -289,7 +290,7 @@ def record_from_mapping(data: dict[str, Any], path: str, record_id: str,
                         now: datetime | None = None) -> Record:
     """Validate and normalise one record; raises RecordError naming the first bad field.
 
-    With ``now``, dates more than a day ahead of it are refused (and retried later).
+    With ``now``, dates more than a year ahead of it are refused (and retried later).
     """
     # ``secured`` is never read here: it is not needed to publish, so it never leaves the file.
     fields = _Fields(data, path, now=now)

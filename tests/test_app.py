@@ -198,8 +198,9 @@ def test_app_limit_only_on_a_feeds_current_document(settings: Settings) -> None:
 def test_app_healthz_reports_counts(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "feeds": 11, "records": 9, "published": 7, "rejected": 0,
-                               "head": 1, "pid": os.getpid(), "ingesting": True}
+    assert response.json() == {"status": "ok", "feeds": 11, "records": 9, "published": 7,
+                               "scheduled": 0, "rejected": 0, "head": 1, "pid": os.getpid(),
+                               "ingesting": True}
     assert client.head("/healthz").status_code == 200
 
 

@@ -6,6 +6,7 @@ stand-in, so the browser never leaves the machine. Screenshots land in test-arti
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -62,31 +63,58 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settin
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright; missing or unable to start, the tests fail in CI."""
+def playwright() -> Iterator[tuple[Any, Any]]:
+    """Playwright's sync API and its driver, one per module: the browsers below share it."""
     try:
         from playwright import sync_api
     except ImportError:
         sync_api = None
     require("Playwright for Python", sync_api is not None, "the pages are NOT tested in a browser")
     require(str(CHROMIUM), CHROMIUM.exists(), "the pages are NOT tested in a browser")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except sync_api.Error as exc:
-            # The likeliest real breakage: Playwright and Debian's Chromium drifting apart.
-            launched = None
-            error = exc
-        require(f"a {CHROMIUM} that Playwright can start", launched is not None,
-                f"{error if launched is None else ''}; the pages are NOT tested in a browser")
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with sync_api.sync_playwright() as driver:
+        yield sync_api, driver
+
+
+def _chromium(playwright: tuple[Any, Any], extra_args: list[str]) -> Iterator[Any]:
+    """Debian's Chromium; unable to start, the tests fail in CI."""
+    sync_api, driver = playwright
+    try:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM),
+                                          args=CHROMIUM_ARGS + extra_args)
+    except sync_api.Error as exc:
+        # The likeliest real breakage: Playwright and Debian's Chromium drifting apart.
+        launched = None
+        error = exc
+    require(f"a {CHROMIUM} that Playwright can start", launched is not None,
+            f"{error if launched is None else ''}; the pages are NOT tested in a browser")
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: tuple[Any, Any]) -> Iterator[Any]:
+    yield from _chromium(playwright, [])
+
+
+@pytest.fixture(scope="module")
+def browser_without_xslt(playwright: tuple[Any, Any]) -> Iterator[Any]:
+    """Chromium as it is once XSLT is gone: https://developer.chrome.com/docs/web-platform/deprecating-xslt"""
+    yield from _chromium(playwright, ["--disable-features=XSLT"])
 
 
 @pytest.fixture
 def page(browser: Any, site: tuple[str, Settings]) -> Iterator[Any]:
+    yield from _tab(browser, site)
+
+
+@pytest.fixture
+def page_without_xslt(browser_without_xslt: Any, site: tuple[str, Settings]) -> Iterator[Any]:
+    yield from _tab(browser_without_xslt, site)
+
+
+def _tab(browser: Any, site: tuple[str, Settings]) -> Iterator[Any]:
     """A fresh tab; fails the test if the page logged any console error or threw."""
     origin, _ = site
     context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -120,9 +148,9 @@ def _feeds(settings: Settings) -> list[Any]:
         store.close()
 
 
-def _screenshot(tab: Any, name: str) -> None:
+def _screenshot(tab: Any, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    tab.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 def test_browser_index_lists_every_feed(page: Any, site: tuple[str, Settings]) -> None:
@@ -214,3 +242,59 @@ def test_browser_feed_url_renders_as_a_styled_page(page: Any, site: tuple[str, S
         # Chromium 138+ overlays a notice that XSLT is deprecated; it is the browser's, not ours.
         page.evaluate("document.querySelector('xslt-warning-banner')?.remove()")
         _screenshot(page, "styled-feed.png")
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_browser_without_xslt_shows_a_feed_url_as_a_readable_page(
+        page_without_xslt: Any, site: tuple[str, Settings], fmt: str) -> None:
+    origin, settings = site
+    url = f"{origin}feeds/topics/ai-in-healthcare.{fmt}"
+    response = page_without_xslt.goto(url)
+    assert response.headers["content-type"].startswith("application/xml")
+    # No transformation: the document is the feed itself, styled by feed.css.
+    shown = page_without_xslt.evaluate("""content => {
+        const visible = e => e.getBoundingClientRect().height > 0;
+        const byName = n => [...document.getElementsByTagNameNS('*', n)];
+        const text = e => e.textContent.trim();
+        const feed = document.documentElement.localName === 'feed'
+            ? document.documentElement : document.getElementsByTagName('channel')[0];
+        const self = [...feed.children].find(e => e.localName === 'link' && e.getAttribute('rel') === 'self');
+        const entries = byName(document.documentElement.localName === 'feed' ? 'entry' : 'item');
+        const title = [...feed.children].find(e => e.localName === 'title');
+        const titleOf = e => text([...e.children].find(c => c.localName === 'title'));
+        return {
+            title: text(title), titleSize: getComputedStyle(title).fontSize,
+            note: getComputedStyle(self, '::before').content,
+            url: getComputedStyle(self, '::after').content, noteVisible: visible(self),
+            entries: entries.filter(visible).map(titleOf),
+            hidden: byName(content).filter(visible).length,
+            tops: [title, [...feed.children].find(e => ['subtitle', 'description'].includes(e.localName)),
+                   self, entries[0]].map(e => e.getBoundingClientRect().top),
+        };
+    }""", "content" if fmt == "atom" else "encoded")
+    assert shown["title"] == f"{settings.site_title}: AI in Healthcare"
+    assert shown["titleSize"] == "32px"
+    assert "copy the URL into your reader" in shown["note"] and shown["noteVisible"]
+    assert shown["url"] == f'"{url}"'
+    (feed,) = [f for f in _feeds(settings) if f.path == "topics/ai-in-healthcare"]
+    assert len(shown["entries"]) == feed.count
+    assert "Health systems weigh the ethics of ambient AI scribes" in shown["entries"]
+    assert shown["hidden"] == 0  # entries' HTML content is not shown as markup
+    # Title, description, the note, then the entries, whatever the order of the elements.
+    assert shown["tops"] == sorted(shown["tops"]) and len(set(shown["tops"])) == 4
+    if fmt == "atom":
+        # Playwright cannot measure a whole XML document (it waits for a body): the first screen.
+        _screenshot(page_without_xslt, "feed-without-xslt.png", full_page=False)
+
+
+def test_browser_feed_page_form_opens_a_filtered_feed(page: Any, site: tuple[str, Settings]) -> None:
+    origin, _ = site
+    page.goto(f"{origin}all/")
+    page.locator(".narrow input[name=min_quality]").fill("75")
+    page.locator(".narrow input[name=q]").fill("AI")
+    with page.expect_navigation():
+        page.locator(".narrow button", has_text="JSON").click()
+    assert page.url == f"{origin}feeds/all.json?min_quality=75&min_heat=&q=AI"
+    feed = json.loads(page.locator("body").inner_text())
+    assert feed["title"] == "Feeds: all articles (quality ≥ 75, with “ai”)"
+    assert feed["items"] and feed["feed_url"] == f"{origin}feeds/all.json?min_quality=75&q=ai"

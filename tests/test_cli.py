@@ -115,7 +115,7 @@ def test_cli_stats_prints_kinds_feeds_dates_and_rejected_files(
     assert lines[3].split()[:3] == ["topics", "6", "21"]
     assert "topics/cybersecurity 1 2023-03-14T09:00:00Z 2023-03-14T09:00:00Z" in [
         " ".join(line.split()) for line in lines]
-    assert lines[-2] == "11 feeds, 7 published of 9 records, 1 rejected files"
+    assert lines[-2] == "11 feeds, 7 published of 9 records, 0 scheduled, 1 rejected files"
     assert lines[-1] == ("rejected: 200_0123456789abcdef.txt: webUrl: expected an absolute "
                          "http(s) URL")
 

@@ -47,6 +47,7 @@ def test_config_empty_environment_variable_means_no_file(
         ("items_per_feed: many\n", "items_per_feed: expected an integer"),
         ("items_per_feed: 0\n", "items_per_feed: expected a positive integer"),
         ("base_url: feeds.example\n", "base_url: expected an absolute http(s) URL"),
+        ("schedule_tolerance: -1\n", "schedule_tolerance: expected 0 seconds or more"),
         ("- a list\n", "expected a mapping"),
         ("workers: 4\n", "workers: renamed build_processes"),
         ("serve_workers: 0\n", "serve_workers: expected 1 or more"),

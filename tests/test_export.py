@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import brotli
@@ -62,6 +63,27 @@ def _set_field(path: Path, field: str, value: str) -> None:
     edited, count = re.subn(rf"^{field}:.*$", f"{field}: {value}", text, count=1, flags=re.MULTILINE)
     assert count == 1, (path, field)
     path.write_text(edited, encoding="utf-8")
+
+
+def test_export_leaves_out_a_scheduled_record_until_a_build_after_its_date(
+        settings: Settings) -> None:
+    record = next(settings.seeds_dir.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt"))
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    _set_field(record, "publishedDateTime", due.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _build(settings)
+    output = settings.output_dir
+    assert not list(output.glob("feeds/topics/cybersecurity*"))
+    assert b"cybersecurity" not in (output / "feeds.opml").read_bytes()
+    assert check_export(output, unpublished_ids=[CYBERSECURITY_ONLY_RECORD]) == []
+
+    store = Store.open(settings.store_path)
+    try:  # a build run after the record's date
+        ingest(store, settings.seeds_dir, settings.max_record_bytes, now=due)
+        export(store, settings)
+    finally:
+        store.close()
+    assert CYBERSECURITY_ONLY_RECORD.encode() in (output / "feeds/topics/cybersecurity.atom").read_bytes()
+    assert CYBERSECURITY_ONLY_RECORD.encode() in (output / "feeds/all.atom").read_bytes()
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.config import Settings
-from feeds.ingest import ingest
+from feeds.ingest import ingest, release
 from feeds.store import Store
 
 
@@ -141,3 +142,48 @@ def test_ingest_refuses_oversized_file_without_reading_it(store: Store, settings
     report = ingest(store, settings.seeds_dir, 1_000)
     (error,) = [e for e in report.errors if e.path == "900_00000000000000bb.txt"]
     assert "over the limit of 1000" in error.reason
+
+
+SCHEDULED_ID = "5be20d8f93c1a647"  # the cybersecurity record, alone in its topic
+
+
+def _schedule(settings: Settings, when: str) -> None:
+    path = next(settings.seeds_dir.glob(f"*_{SCHEDULED_ID}.txt"))
+    _edit(path, "2023-03-14T09:00:00Z", when)
+
+
+def test_ingest_holds_a_record_dated_ahead_until_its_date(store: Store, settings: Settings) -> None:
+    _schedule(settings, "2030-01-01T12:00:00Z")
+    before = datetime(2030, 1, 1, 11, 0, tzinfo=UTC)
+    report = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=before)
+    assert report.errors == () and report.ingested == 9
+    # Kept, but in no feed: nothing public can show it early.
+    assert SCHEDULED_ID not in store.published_ids() and store.feeds_of(SCHEDULED_ID) == []
+    assert "topics/cybersecurity" not in {feed.path for feed in store.feeds()}
+    assert store.counts()["scheduled"] == 1
+    assert store.next_due() == datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    # A second early: still held.
+    assert release(store, datetime(2030, 1, 1, 11, 59, 59, tzinfo=UTC)).changed_feeds == frozenset()
+    released = release(store, datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    assert "topics/cybersecurity" in released.changed_feeds and "all" in released.changed_feeds
+    assert store.feeds_of(SCHEDULED_ID)[0] == "all" and SCHEDULED_ID in store.published_ids()
+    assert store.next_due() is None and store.counts()["scheduled"] == 0
+
+
+def test_ingest_releases_due_records_with_no_file_changed(store: Store, settings: Settings) -> None:
+    _schedule(settings, "2030-01-01T12:00:00Z")
+    ingest(store, settings.seeds_dir, settings.max_record_bytes,
+           now=datetime(2030, 1, 1, 11, 0, tzinfo=UTC))
+    later = ingest(store, settings.seeds_dir, settings.max_record_bytes,
+                   now=datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC))
+    assert later.ingested == 0 and "topics/cybersecurity" in later.changed_feeds
+    assert SCHEDULED_ID in store.published_ids()
+
+
+def test_ingest_publishes_a_record_a_few_seconds_ahead_at_once(store: Store,
+                                                                settings: Settings) -> None:
+    _schedule(settings, "2030-01-01T12:00:10Z")  # the writer's clock 10 s fast: not a plan
+    ingest(store, settings.seeds_dir, settings.max_record_bytes,
+           now=datetime(2030, 1, 1, 12, 0, tzinfo=UTC), schedule_tolerance=10)
+    assert SCHEDULED_ID in store.published_ids()
+    assert store.next_due() is None

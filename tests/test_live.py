@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -227,3 +229,31 @@ def test_live_no_watch_leaves_new_files_alone(seeds_dir: Path, tmp_path: Path) -
         wait_for(lambda: "Unwatched" in _titles(watching, "/feeds/all.atom"), timeout=DEADLINE)
         assert _etag(still, "/feeds/all.atom") == etag
         assert still.get("/healthz").json()["published"] == 7
+
+
+def test_live_scheduled_record_appears_at_its_time_not_before(seeds_dir: Path, tmp_path: Path) -> None:
+    # A lowered tolerance keeps the wait short: the default (10 s) would need a date over 10 s ahead.
+    with serving(seeds_dir, tmp_path, more_settings="schedule_tolerance: 1\n") as (client, _):
+        due = int(time.time()) + 6
+        when = datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = RECORD.format(title="Scheduled one", key="s1", published="true")
+        (seeds_dir / "100_00000000000000d1.txt").write_text(
+            text.replace("2024-06-20T10:00:00Z", when), encoding="utf-8")
+        # Seen by the watcher's ingest well before its date, so what follows checks it held back.
+        wait_for(lambda: client.get("/healthz").json()["scheduled"] == 1, timeout=4.0)
+        # Held: in no feed, page or OPML; nothing on disk changes from here on.
+        assert "Scheduled one" not in _titles(client, "/feeds/all.atom")
+        assert client.get("/feeds/topics/live-topic.atom").status_code == 404
+        assert b"live-topic" not in client.get("/feeds.opml").content
+        assert b"Scheduled one" not in client.get("/all/").content
+
+        def shown() -> bool:
+            if "Scheduled one" not in _titles(client, "/feeds/all.atom"):
+                return False
+            assert time.time() >= due, "published before its date"
+            return True
+
+        # Never early (asserted above); late only by how busy the machine is.
+        wait_for(shown, timeout=due - time.time() + DEADLINE, interval=0.05)
+        assert "Scheduled one" in _titles(client, "/feeds/topics/live-topic.atom")
+        assert client.get("/healthz").json()["scheduled"] == 0

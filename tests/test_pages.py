@@ -7,6 +7,7 @@ import posixpath
 import re
 from pathlib import Path
 
+import feedparser
 import pytest
 from lxml import etree, html
 from starlette.testclient import TestClient
@@ -169,12 +170,15 @@ def test_every_relative_link_in_the_pages_resolves_to_an_exported_file(output: P
 
 
 @pytest.mark.parametrize("path", ["feeds/all.atom", "feeds/topics/ai.rss"])
-def test_feeds_reference_the_stylesheet_relatively(output: Path, path: str) -> None:
+def test_feeds_reference_the_stylesheets_relatively(output: Path, path: str) -> None:
     body = (output / path).read_bytes()
-    match = re.search(rb'<\?xml-stylesheet type="text/xsl" href="([^"]+)"\?>', body)
-    assert match is not None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(1).decode()))
-    assert target == "feed.xsl" and (output / target).is_file()
+    found = re.findall(rb'<\?xml-stylesheet type="([^"]+)" href="([^"]+)"\?>', body)
+    targets = [(kind.decode(), posixpath.normpath(posixpath.join(posixpath.dirname(path),
+                                                                 href.decode())))
+               for kind, href in found]
+    # XSLT first for browsers that have it; CSS for those that do not.
+    assert targets == [("text/xsl", "feed.xsl"), ("text/css", "feed.css")]
+    assert all((output / target).is_file() for _, target in targets)
 
 
 def test_feed_alternate_links_and_opml_point_to_feed_pages(output: Path) -> None:
@@ -194,9 +198,10 @@ def test_feed_alternate_links_and_opml_point_to_feed_pages(output: Path) -> None
 def test_feed_pages_and_assets_served_equal_exported(settings: Settings, output: Path) -> None:
     manifest = json.loads((output / "manifest.json").read_text())["files"]
     media_types = {"style.css": "text/css; charset=utf-8", "feed.xsl": "text/xsl; charset=utf-8",
+                   "feed.css": "text/css; charset=utf-8",
                    "site.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
     paths = [p for p in manifest if p.endswith("/index.html")] + list(media_types)
-    assert len(paths) == 11 + 4
+    assert len(paths) == 11 + 5
     with TestClient(create_app(settings)) as client:
         for path in paths:
             url = "/" + path.removesuffix("index.html")
@@ -223,6 +228,13 @@ def test_browsers_get_feeds_as_xml_and_readers_the_registered_type(settings: Set
             assert browser.content == reader.content == (output / "feeds" / f"all.{fmt}").read_bytes()
             assert browser.headers["etag"] == reader.headers["etag"]
             assert browser.headers["vary"] == "Accept, Accept-Encoding"
+            # A reader sending a browser's Accept gets the same feed: same entries, no bozo.
+            as_browser = feedparser.parse(browser.content,
+                                          response_headers=dict(browser.headers))
+            as_reader = feedparser.parse(reader.content, response_headers=dict(reader.headers))
+            assert not as_browser.bozo, as_browser.get("bozo_exception")
+            assert [e.id for e in as_browser.entries] == [e.id for e in as_reader.entries]
+            assert len(as_browser.entries) > 0
         json_feed = client.get("/feeds/all.json", headers={"Accept": BROWSER_ACCEPT})
         assert json_feed.headers["content-type"] == "application/feed+json; charset=utf-8"
         assert json_feed.headers["vary"] == "Accept-Encoding"

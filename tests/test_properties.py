@@ -69,7 +69,8 @@ def _mapping_with_text(values: dict[str, str], topics: list[str], provider: str,
 
 
 HEAD = FeedHead("http://feeds.test/feeds/all.atom", "Feeds", "All", "http://feeds.test/feeds/all.atom",
-                "http://feeds.test/all/", NOW, stylesheet_url="../feed.xsl")
+                "http://feeds.test/all/", NOW,
+                stylesheets=(("text/xsl", "../feed.xsl"), ("text/css", "../feed.css")))
 
 
 def _documents(record: Record) -> dict[str, bytes]:

@@ -21,6 +21,8 @@ __all__ = ["document_problems", "html_problems"]
 
 # Our pages load only site.js; a record can add none.
 _OWN_SCRIPTS = ("site.js",)
+# The one form our pages hold: a feed page's filters (_feeds.html, narrow), in its own section.
+_OWN_FORM_SECTION = "narrow"
 _URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "srcset", "xlink:href")
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _FOREIGN = ("iframe", "object", "embed", "base", "form", "frame", "frameset", "applet")
@@ -51,7 +53,9 @@ def html_problems(markup: str | bytes, where: str, *, page: bool = False) -> lis
         tag = element.tag.lower()
         if tag == "script" and not (page and (element.get("src") or "").endswith(_OWN_SCRIPTS)):
             problems.append(f"{where}: a <script> element")
-        if tag in _FOREIGN:
+        own_form = (page and tag == "form" and element.getparent() is not None
+                    and element.getparent().get("class") == _OWN_FORM_SECTION)
+        if tag in _FOREIGN and not own_form:
             problems.append(f"{where}: a <{tag}> element")
         if tag == "meta" and (head is None or element.getparent() is not head):
             problems.append(f"{where}: a <meta> element outside the page's head")

@@ -20,6 +20,7 @@ from feeds.catalog import (
     relative_root,
 )
 from feeds.config import Settings
+from feeds.filters import FeedQuery
 from feeds.model import Record
 from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
@@ -30,12 +31,19 @@ from feeds.store import ALL_FEED, FeedRow, Store
 
 __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 
+# A filtered view looks at this many of a feed's newest entries at most: a bound on the work
+# of one request whatever its filters, and still more than a reader's usual window.
+FILTER_SCAN = 10_000
+
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
 KEEP_FRAGMENT_BYTES = 64 * 1024 * 1024
 
-# Formats a browser may open directly: they reference the feed stylesheet for a readable view.
+# Formats a browser may open directly: they reference the feed stylesheets for a readable view.
 STYLED_FORMATS = ("atom", "rss")
+# Browsers with XSLT apply the first (a page with links and images) and ignore the second;
+# those without XSLT ignore the first and style the feed's own elements with the second.
+FEED_STYLESHEETS = (("text/xsl", "feed.xsl"), ("text/css", "feed.css"))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -103,20 +111,21 @@ class Renderer:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render(self, path: str, limit: int | None = None) -> Document | None:
-        """The document at ``path`` (with ``limit``: its newest entries), or None if there is none."""
+    def render(self, path: str, query: FeedQuery | None = None) -> Document | None:
+        """The document at ``path`` (with ``query``: the entries it selects), or None if none."""
         parsed = parse_feed_document_path(path)
         if parsed is not None:
             feed_path, number, fmt = parsed
             feed = self.feeds.get(feed_path)
             if feed is None or fmt not in self.settings.formats or (
-                    limit is not None and number is not None):
+                    query is not None and number is not None):
                 return None
-            if limit is not None:
-                return self.feed_document(newest_page(feed, limit, self.settings), fmt)
+            if query is not None:
+                limit = query.limit or self.settings.items_per_feed
+                return self.feed_document(newest_page(feed, limit, self.settings), fmt, query)
             found = page(feed, number, self.settings)
             return None if found is None else self.feed_document(found, fmt)
-        if limit is not None:
+        if query is not None:
             return None
         page_of = parse_feed_page_path(path)
         if page_of is not None:
@@ -138,8 +147,14 @@ class Renderer:
             self._feed_memo = (feed.path, self.store.feed_entries(feed.path))
         return self._feed_memo[1][feed_page.offset:feed_page.offset + feed_page.limit]
 
-    def feed_document(self, feed_page: FeedPage, fmt: str) -> Document:
-        if self._bulk:
+    def feed_document(self, feed_page: FeedPage, fmt: str,
+                      query: FeedQuery | None = None) -> Document:
+        if query is not None and query.filtered:
+            rows = self.store.matching_entries(feed_page.feed.path, query, feed_page.limit,
+                                               FILTER_SCAN)
+            ids = [record_id for record_id, _ in rows]  # newest first
+            newest = datetime.fromtimestamp(rows[0][1], UTC) if rows else None
+        elif self._bulk:
             rows = self._page_entries(feed_page)
             ids = [record_id for record_id, _ in reversed(rows)]  # newest first
             newest = datetime.fromtimestamp(rows[-1][1], UTC) if rows else None
@@ -148,7 +163,7 @@ class Renderer:
             ids.reverse()  # newest first
             newest = self.store.published_at(ids[0]) if ids else None
         entries = self.entries(ids, fmt)
-        head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH)
+        head = self.head(feed_page.feed, fmt, feed_page, newest or _EPOCH, query)
         feed_format = FORMATS[fmt]
         path = feed_document_path(feed_page.feed.path, fmt, feed_page.number)
         # https://www.w3.org/TR/websub/#discovery: the Link header names the hub and the topic.
@@ -156,7 +171,7 @@ class Renderer:
         if links:
             links += (("self", head.self_url),)
         return Document(
-            path=f"{path}?limit={feed_page.limit}" if feed_page.limited else path,
+            path=f"{path}?{query.query_string()}" if query is not None else path,
             body=feed_format.document(head, entries),
             media_type=feed_format.media_type,
             last_modified=newest,
@@ -213,11 +228,12 @@ class Renderer:
         return [cached[i] for i in ids]
 
     def head(self, feed: FeedRow, fmt: str, feed_page: FeedPage | None,
-             updated: datetime) -> FeedHead:
+             updated: datetime, query: FeedQuery | None = None) -> FeedHead:
         """The head of one document of ``feed`` in ``fmt``, with its archive links.
 
         Only the subscription document names the WebSub hubs: hubs are notified for it alone.
-        A ``?limit=N`` view stands outside the archive chain, so it has no archive links.
+        A ``?limit=N`` or filtered view (``query``) stands outside the archive chain, so it has
+        no archive links; its self link carries its query, and its title says what it filters.
         """
         url = self.settings.url
         current = url(feed_document_path(feed.path, fmt))
@@ -229,11 +245,15 @@ class Renderer:
         prev_number = (number - 1 if number else newest_archive) or None
         next_number = number + 1 if number and number < newest_archive else None
         self_url = url(self_path)
-        if feed_page is not None and limited:
-            self_url += f"?limit={feed_page.limit}"
+        if query is not None:
+            self_url += "?" + query.query_string()
+        if number is not None:
+            title = f"{title} (archive page {number})"
+        elif query is not None and query.filtered:
+            title = f"{title} ({query.describe()})"
         return FeedHead(
             id=current,
-            title=title if number is None else f"{title} (archive page {number})",
+            title=title,
             subtitle=subtitle,
             self_url=self_url,
             site_url=self.page_url(feed.path),
@@ -245,9 +265,10 @@ class Renderer:
             next_archive_url=url(feed_document_path(feed.path, fmt, next_number))
             if next_number else None,
             is_archive=number is not None,
-            # Relative, so the stylesheet is always same-origin with the feed (browsers refuse
+            # Relative, so the stylesheets are always same-origin with the feed (browsers refuse
             # a cross-origin XSLT) wherever the files are served from, whatever base_url says.
-            stylesheet_url=relative_root(self_path) + "feed.xsl" if fmt in STYLED_FORMATS else None,
+            stylesheets=tuple((kind, relative_root(self_path) + name)
+                              for kind, name in FEED_STYLESHEETS) if fmt in STYLED_FORMATS else (),
             identity=self.identity,
         )
 

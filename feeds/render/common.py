@@ -60,7 +60,8 @@ class FeedHead:
     prev_archive_url: str | None = None
     next_archive_url: str | None = None
     is_archive: bool = False
-    stylesheet_url: str | None = None
+    # xml-stylesheet instructions for browsers, as (type, href): https://www.w3.org/TR/xml-stylesheet/
+    stylesheets: tuple[tuple[str, str], ...] = ()
     identity: Identity | None = None
 
 
@@ -93,7 +94,8 @@ def cut_elements(xml: bytes, tag: bytes) -> list[bytes]:
     return found
 
 
-def assemble(xml: bytes, closing: bytes, entries: list[bytes], stylesheet_url: str | None) -> bytes:
+def assemble(xml: bytes, closing: bytes, entries: list[bytes],
+             stylesheets: tuple[tuple[str, str], ...]) -> bytes:
     """Splice pre-rendered entries into an entry-less document just before ``closing``.
 
     The result is what feedgen would write for the full feed, without rebuilding every entry.
@@ -101,8 +103,8 @@ def assemble(xml: bytes, closing: bytes, entries: list[bytes], stylesheet_url: s
     declaration_end = xml.index(b"?>") + 2
     close = xml.rindex(closing)
     prolog = b"\n"
-    if stylesheet_url:
-        prolog += f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet_url)}"?>\n'.encode()
+    for kind, href in stylesheets:
+        prolog += f'<?xml-stylesheet type="{kind}" href="{escape(href)}"?>\n'.encode()
     body = xml[declaration_end:close].lstrip(b"\n")
     items = b"".join(b"\n" + entry for entry in entries)
     return xml[:declaration_end] + prolog + body + items + b"\n" + xml[close:].rstrip(b"\n") + b"\n"

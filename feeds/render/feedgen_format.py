@@ -83,4 +83,4 @@ class FeedgenFormat(ABC):
     def document(self, head: FeedHead, entries: list[bytes]) -> bytes:
         """A complete document from its head and pre-rendered entries, newest first."""
         xml = self.serialise(self.generator(head), declaration=True)
-        return assemble(xml, self.closing, entries, head.stylesheet_url)
+        return assemble(xml, self.closing, entries, head.stylesheets)

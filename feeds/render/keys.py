@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Bump whenever any renderer's output changes, so cached fragments are rendered anew.
-RENDERER_VERSION = "5"
+RENDERER_VERSION = "6"
 
 # The settings an entry fragment's bytes depend on (its id is a tag: URI under the prefix).
 FRAGMENT_SETTINGS = ("id_prefix",)
@@ -76,6 +76,8 @@ NOT_IN_OUTPUT: Mapping[str, str] = {
     "watch": "whether the server follows the seeds directory",
     "build_processes": "how many processes render: the bytes are the same whatever the number",
     "serve_workers": "how many server processes answer: each serves the same documents",
+    "schedule_tolerance": "which records an ingest holds back; released ones reach the keys "
+                          "as records",
 }
 
 
