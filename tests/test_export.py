@@ -33,6 +33,7 @@ from feeds.ingest import ingest
 from feeds.store import open_store
 from tests.conftest import ROOT, require
 from tests.helpers import documents
+from tests.kills import spread
 
 CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersecurity record
 
@@ -320,9 +321,29 @@ def _feeds_build(settings: Settings, base_url: str) -> subprocess.Popen[bytes]:
         )
 
 
+def _tree_stats(output: Path) -> tuple[Path, dict[str, tuple[int, int, int]]]:
+    """The tree ``output`` points at, and each file's (inode, size, mtime in ns).
+
+    Any write to a file, through any of its hard links, changes its mtime: a tree whose stats
+    equal those of a tree checked already holds the bytes that were checked.
+    """
+    tree = output.resolve()
+    found = {}
+    for directory, _, names in os.walk(tree):
+        for name in names:
+            stat = os.stat(os.path.join(directory, name))
+            found[os.path.relpath(os.path.join(directory, name), tree)] = \
+                (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return tree, found
+
+
+MID_BUILD_KILLS = 10
+
+
 def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_path: Path) -> None:
     seeds = tmp_path / "corpus"
-    generate(1500, seeds, seed=11)
+    # Big enough that a full rewrite outlasts start-up several times over (kills land in it).
+    generate(800, seeds, seed=11)
     settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
                         output_dir=tmp_path / "output", base_url="http://build-0.test/")
     _build(settings)
@@ -341,14 +362,15 @@ def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_pat
     rng = random.Random(2024)
     checked = settings.output_dir.resolve()
     kills = {"early": 0, "mid-build": 0}
-    deadline = time.monotonic() + 45
+    # More rounds only while too few kills have landed mid-build (a loaded machine shifts timings).
     for attempt in range(2, 60):
-        if kills["mid-build"] >= 25 or (kills["mid-build"] >= 10 and time.monotonic() > deadline):
+        if kills["mid-build"] >= MID_BUILD_KILLS:
             break
         base_url = f"http://build-{attempt}.test/"
         process = _feeds_build(settings, base_url)
-        # Every other kill aims at the build's work; the rest anywhere up to its end.
-        delay = rng.uniform(idle * 1.5, max(idle * 1.6, duration * 0.95)) if attempt % 2 \
+        # Two kills in three aim at the build's work, spread over it; the rest anywhere up to
+        # its end (start-up, and the switch at the end).
+        delay = spread(attempt, idle * 1.5, max(idle * 1.6, duration * 0.95)) if attempt % 3 \
             else rng.uniform(0.05, duration)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
@@ -367,7 +389,7 @@ def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_pat
             assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
             checked = current
     print(f"kill -9 during builds: {kills}; idle build {idle:.2f} s, full {duration:.2f} s")
-    assert kills["mid-build"] >= 10, (kills, idle, duration)
+    assert kills["mid-build"] >= MID_BUILD_KILLS, (kills, idle, duration)
     final = _feeds_build(settings, "http://final.test/")
     assert final.wait(timeout=120) == 0
     assert json.loads((settings.output_dir / MANIFEST).read_text())["base_url"] == "http://final.test/"
@@ -523,21 +545,39 @@ def test_export_kill_9_while_recycling_a_tree_always_leaves_a_complete_export(
                         output_dir=tmp_path / "output", base_url=base_url)
     edited = sorted(seeds.glob("*.txt"))[700:760]
     _build(settings)
-    rng = random.Random(7)
-    kills = 0
+    # A build with nothing to do, then one recycling a tree, uninterrupted: kills are aimed
+    # between the two, and only those landing after an idle build's time count.
+    started = time.monotonic()
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0
+    idle = time.monotonic() - started
+    _set_field(edited[-1], "title", '"Edited title before the kills"')
+    started = time.monotonic()
+    assert _feeds_build(settings, base_url).wait(timeout=120) == 0, \
+        (tmp_path / "build.log").read_text()
+    work = time.monotonic() - started
+    assert check_export(settings.output_dir) == []
+    checked = _tree_stats(settings.output_dir)
+    kills = {"early": 0, "mid-build": 0}
     for attempt in range(40):
-        if kills >= 12:
+        if kills["mid-build"] >= 8:
             break
         # Each build has something to do: one more title edited, so the tree is recycled.
         _set_field(edited[attempt % len(edited)], "title", f'"Edited title {attempt}"')
         process = _feeds_build(settings, base_url)
-        time.sleep(rng.uniform(0.0, 0.6))
+        delay = spread(attempt, idle, max(idle * 1.3, work * 0.95))
+        time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         code = process.wait(timeout=60)
-        kills += code == -signal.SIGKILL
         assert code in (0, -signal.SIGKILL), (tmp_path / "build.log").read_text()
-        assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
-    assert kills >= 5
+        if code == -signal.SIGKILL:
+            kills["mid-build" if delay > idle * 1.1 else "early"] += 1
+        # The full check only when the current tree is another, or a file of it was written
+        # (recycled trees share inodes with it): else it holds the bytes checked already.
+        if _tree_stats(settings.output_dir) != checked:
+            assert check_export(settings.output_dir) == [], f"after kill at attempt {attempt}"
+            checked = _tree_stats(settings.output_dir)
+    print(f"kill -9 while recycling: {kills}; idle build {idle:.2f} s, recycling {work:.2f} s")
+    assert kills["mid-build"] >= 5, (kills, idle, work)
     assert _feeds_build(settings, base_url).wait(timeout=120) == 0
     assert _feeds_build(settings, base_url).wait(timeout=120) == 0  # a no-op: nothing changed
     assert _tree_files_and_folders(settings.output_dir) == \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import multiprocessing
 import os
 import shutil
 import threading
@@ -35,11 +36,23 @@ def test_workers_keep_input_order_and_run_in_other_processes() -> None:
     assert os.getpid() not in {pid for pid, _ in pooled}
 
 
+# Inherited by the workers when they are forked: two tasks meeting at it run in two processes.
+_MEETING = multiprocessing.get_context("fork").Barrier(2)
+
+
+def _pid_when_both_workers_are_busy(batch: list[int]) -> int:
+    # The timeout only ends a broken run (a worker missing); a loaded machine just waits longer.
+    _MEETING.wait(timeout=120)
+    return os.getpid()
+
+
 def test_workers_are_forked_once_and_serve_every_later_map() -> None:
+    # Each map's two tasks wait for each other, so each map runs in both workers (one worker
+    # cannot take every task, however the scheduler runs them): the same two processes twice.
     with Workers(2) as workers:
-        first = {pid for pid, _ in workers.map(_pid_and_square, [[n] for n in range(20)])}
-        later = {pid for pid, _ in workers.map(_pid_and_square, [[n] for n in range(20)])}
-    assert later <= first and len(first) <= 2
+        first = set(workers.map(_pid_when_both_workers_are_busy, [[1], [2]]))
+        later = set(workers.map(_pid_when_both_workers_are_busy, [[3], [4]]))
+    assert len(first) == 2 and later == first and os.getpid() not in first
 
 
 def test_one_worker_runs_here() -> None:
@@ -73,11 +86,14 @@ def test_workers_read_batches_only_a_few_ahead_of_the_results() -> None:
         assert len(read) <= 2 * 2 + 1  # two batches per worker in flight, one taken
 
 
+# The columns compared where a table also says when a row was written (changes.at, in seconds):
+# two equal ingests a second apart differ there and only there.
+_COMPARED = {"changes": "seq, feeds"}
+
+
 def _store_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
     tables = [r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    # The change log's ``at`` is the commit's wall-clock second: two ingests may straddle one.
-    columns = {t: "seq, feeds" if t == "changes" else "*" for t in tables}
-    return {t: sorted(store.db.execute(f"SELECT {columns[t]} FROM {t}").fetchall(), key=repr)
+    return {t: sorted(store.db.execute(f"SELECT {_COMPARED.get(t, '*')} FROM {t}").fetchall(), key=repr)
             for t in tables}
 
 
