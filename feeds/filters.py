@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from feeds.http import parse_limit
 
-__all__ = ["MAX_QUERY_CHARS", "FeedQuery", "parse_feed_query", "words_of"]
+__all__ = ["MAX_QUERY_CHARS", "FeedQuery", "parse_feed_query", "sql_condition", "words_of"]
 
 # Each word of q is one more substring test per scanned entry: its length bounds a request's work.
 MAX_QUERY_CHARS = 200
@@ -27,6 +27,27 @@ _INTEGER = re.compile(r"-?[0-9]{1,9}")
 def words_of(text: str) -> tuple[str, ...]:
     """The distinct case-folded words of ``text``, in order of first appearance."""
     return tuple(dict.fromkeys(_WORD.findall(text.casefold())))
+
+
+def sql_condition(query: FeedQuery, mark: str, find: str) -> tuple[str, list[int | str]]:
+    """``query``'s filters as one SQL condition on a ``filters`` row named ``r``, and its values.
+
+    ``mark`` is the driver's placeholder (``?`` for sqlite3, ``%s`` for psycopg) and ``find`` its
+    function giving a substring's position (SQLite ``instr``, PostgreSQL ``strpos``). A whole
+    word is one substring test: ``r.words`` holds " word word ".
+    """
+    conditions: list[str] = []
+    values: list[int | str] = []
+    if query.min_quality is not None:
+        conditions.append(f"r.quality >= {mark}")
+        values.append(query.min_quality)
+    if query.min_heat is not None:
+        conditions.append(f"r.heat >= {mark}")
+        values.append(query.min_heat)
+    for word in query.words:
+        conditions.append(f"{find}(r.words, {mark}) > 0")
+        values.append(f" {word} ")
+    return " AND ".join(conditions) or "1 = 1", values
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import psycopg
 import psycopg_pool
 
 from feeds.errors import StoreError
-from feeds.filters import FeedQuery
+from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import (
@@ -408,24 +408,14 @@ class PostgresStore:
                          scan: int) -> list[tuple[str, int]]:
         """(record id, published_at epoch) of the newest ``limit`` entries of ``feed`` that pass
         ``query``'s filters, newest first, looking at no more than its newest ``scan`` entries."""
-        conditions: list[str] = []
-        values: list[int | str] = []
-        if query.min_quality is not None:
-            conditions.append("r.quality >= %s")
-            values.append(query.min_quality)
-        if query.min_heat is not None:
-            conditions.append("r.heat >= %s")
-            values.append(query.min_heat)
-        for word in query.words:
-            conditions.append("strpos(r.words, %s) > 0")
-            values.append(f" {word} ")
+        condition, values = sql_condition(query, "%s", "strpos")
         cutoff = self._one(
             "SELECT published_at FROM memberships WHERE feed = %s "
             "ORDER BY published_at DESC, record_id DESC LIMIT 1 OFFSET %s", (feed, scan - 1))
         return [(record_id, at) for record_id, at in self._rows(
             "SELECT m.record_id, m.published_at FROM memberships m "
             "JOIN filters r ON r.record_id = m.record_id "
-            f"WHERE m.feed = %s AND m.published_at >= %s AND {' AND '.join(conditions) or 'true'} "
+            f"WHERE m.feed = %s AND m.published_at >= %s AND {condition} "
             "ORDER BY m.published_at DESC, m.record_id DESC LIMIT %s",
             (feed, cutoff or 0, *values, limit))]
 

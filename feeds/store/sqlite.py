@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.errors import StoreError
-from feeds.filters import FeedQuery
+from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import ALL_FEED, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
@@ -404,17 +404,7 @@ class SQLiteStore:
                          scan: int) -> list[tuple[str, int]]:
         """(record id, published_at epoch) of the newest ``limit`` entries of ``feed`` that pass
         ``query``'s filters, newest first, looking at no more than its newest ``scan`` entries."""
-        conditions: list[str] = []
-        values: list[int | str] = []
-        if query.min_quality is not None:
-            conditions.append("r.quality >= ?")
-            values.append(query.min_quality)
-        if query.min_heat is not None:
-            conditions.append("r.heat >= ?")
-            values.append(query.min_heat)
-        for word in query.words:
-            conditions.append("instr(r.words, ?) > 0")
-            values.append(f" {word} ")
+        condition, values = sql_condition(query, "?", "instr")
         # The oldest date among the newest ``scan`` entries bounds the walk; the walk itself goes
         # down the memberships index newest first and stops at ``limit`` matches.
         cutoff = self.db.execute(
@@ -424,7 +414,7 @@ class SQLiteStore:
         rows = self.db.execute(
             "SELECT m.record_id, m.published_at FROM memberships m "
             "CROSS JOIN filters r ON r.record_id = m.record_id "
-            f"WHERE m.feed = ? AND m.published_at >= ? AND {' AND '.join(conditions) or '1'} "
+            f"WHERE m.feed = ? AND m.published_at >= ? AND {condition} "
             "ORDER BY m.published_at DESC, m.record_id DESC LIMIT ?",
             (feed, cutoff[0] if cutoff else 0, *values, limit),
         )
