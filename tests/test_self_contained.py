@@ -7,7 +7,7 @@ import subprocess
 
 from tests.conftest import ROOT
 
-# `../shared` and the like: a sibling folder a fresh clone does not have.
+# The shared folder beside the checkout, and the like: a fresh clone does not have it.
 _OUTSIDE = re.compile(r"\.\./shared|\bparent\s*/\s*[\"']shared[\"']|ROOT\.parent\b")
 
 
