@@ -104,6 +104,17 @@ def moment(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
+# Every feed with at least one published record, plus ``all`` always, as ``feed_row`` reads
+# them: plain SQL that both backends run as it is.
+FEEDS_SQL = """
+SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
+       max(m.published_at), min(m.published_at)
+FROM groups g LEFT JOIN memberships m ON m.feed = g.path
+GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
+ORDER BY g.kind, g.path
+"""
+
+
 def feed_row(row: tuple[str, str, str, int, int, int | None, int | None]) -> FeedRow:
     """A FeedRow from (path, kind, name, version, count, newest epoch, oldest epoch)."""
     path, kind, name, version, count, newest, oldest = row

@@ -29,6 +29,7 @@ from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import (
     ALL_FEED,
+    FEEDS_SQL,
     SCHEDULED,
     FeedRow,
     FileState,
@@ -386,15 +387,7 @@ class PostgresStore:
     # -- reading -----------------------------------------------------------------------------
 
     def feeds(self) -> list[FeedRow]:
-        rows = self._rows(
-            """
-            SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
-                   max(m.published_at), min(m.published_at)
-            FROM groups g LEFT JOIN memberships m ON m.feed = g.path
-            GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
-            ORDER BY g.kind, g.path
-            """)
-        return [feed_row(row) for row in rows]
+        return [feed_row(row) for row in self._rows(FEEDS_SQL)]
 
     def group_paths(self, kind: str) -> dict[str, str]:
         return dict(self._rows("SELECT key, path FROM groups WHERE kind=%s", (kind,)))

@@ -15,7 +15,7 @@ from feeds.errors import StoreError
 from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
-from feeds.store import ALL_FEED, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
+from feeds.store import ALL_FEED, FEEDS_SQL, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
 
 __all__ = ["SQLiteStore"]
 
@@ -375,16 +375,7 @@ class SQLiteStore:
 
     def feeds(self) -> list[FeedRow]:
         """Every feed with at least one published record, plus ``all`` always."""
-        rows = self.db.execute(
-            """
-            SELECT g.path, g.kind, g.name, g.version, count(m.record_id),
-                   max(m.published_at), min(m.published_at)
-            FROM groups g LEFT JOIN memberships m ON m.feed = g.path
-            GROUP BY g.path HAVING count(m.record_id) > 0 OR g.kind = 'all'
-            ORDER BY g.kind, g.path
-            """
-        )
-        return [feed_row(row) for row in rows]
+        return [feed_row(row) for row in self.db.execute(FEEDS_SQL)]
 
     def group_paths(self, kind: str) -> dict[str, str]:
         """Feed paths of one kind by key: casefolded topic name or provider domain."""
