@@ -38,6 +38,10 @@ FILTER_SCAN = 10_000
 # Fragments a build keeps in memory after rendering them, rather than reading them back from
 # the store for each document: all of a 10,000-record build's (about 40 MB).
 KEEP_FRAGMENT_BYTES = 64 * 1024 * 1024
+# Entries' HTML a build keeps for other feed pages listing them: emptied when it reaches this
+# many. Every record in some feed's newest page is in it otherwise (half the corpus at 100,000
+# records, about 1.5 KB each); a 10,000-record build stays under it.
+KEEP_ENTRY_HTML = 20_000
 
 # Formats a browser may open directly: they reference the feed stylesheets for a readable view.
 STYLED_FORMATS = ("atom", "rss")
@@ -91,8 +95,8 @@ class Renderer:
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
         # Set by prepare(): the fragments it rendered, (record id, format) → bytes, as stored.
         self._rendered: dict[tuple[str, str], bytes] = {}
-        # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML; a page
-        # lists its newest items_per_feed entries, which bounds this.
+        # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML, up to
+        # KEEP_ENTRY_HTML of them.
         self._entry_html: dict[tuple[str, str], str] = {}
         self.fragment_key = fragment_key(settings)
         # What the server's caches key this snapshot's documents by (feeds.render.keys).
@@ -323,6 +327,8 @@ class Renderer:
         site = self.site(path)
         # A build keeps each entry's HTML for the other pages of the same depth listing it.
         memo = self._entry_html if self._bulk else {}
+        if len(memo) >= KEEP_ENTRY_HTML:
+            memo.clear()  # a bound on the memory, not a change of bytes: they are rendered again
         for record in self.store.records([i for i in ids if (i, site.root) not in memo]):
             memo[record.id, site.root] = html.entry(site, self._entry_view(record))
         entries = [memo[i, site.root] for i in ids]
