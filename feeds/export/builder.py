@@ -17,7 +17,7 @@ from feeds.export.manifest import (
     same_files,
     same_header_rules,
 )
-from feeds.export.trees import link_over
+from feeds.export.trees import FSYNC_LIMIT, link_over
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
 from feeds.render import Document
 
@@ -44,6 +44,8 @@ class TreeBuilder:
         self.written = 0
         self.unchanged = 0
         self._made: set[Path] = set()
+        # The files written, for make_durable: beyond FSYNC_LIMIT it syncs the whole disk
+        # instead, so no more are kept (a million paths would be hundreds of megabytes).
         self.new_files: list[Path] = []
         # Documents whose files in a recycled tree were replaced: the only ones that can leave
         # a file of the old manifest behind (a sibling or marker the new entry lacks).
@@ -99,7 +101,8 @@ class TreeBuilder:
         if self.held is not None:
             target.unlink(missing_ok=True)  # a new inode: the old one may be the current tree's
         target.write_bytes(body)
-        self.new_files.append(target)
+        if len(self.new_files) <= FSYNC_LIMIT:
+            self.new_files.append(target)
 
     def _reuse(self, path: str, entry: dict[str, Any]) -> bool:
         """Keep the recycled tree's files if they are ``entry``'s, else link the current tree's."""
