@@ -105,9 +105,12 @@ class Renderer:
 
     def content_keys(self) -> dict[str, str | None]:
         """Every document's path → the key of everything its bytes depend on (for the export)."""
-        return content_keys(self.feeds.values(), self.store.feed_members(),
-                            self.store.record_digests(), self.topic_paths, self.provider_paths,
-                            self.settings)
+        return content_keys(self.feeds.values(), self._feed_ids, self.store.record_digests(),
+                            self.topic_paths, self.provider_paths, self.settings)
+
+    def _feed_ids(self, feed_path: str) -> list[str]:
+        """A feed's record ids, oldest first."""
+        return [record_id for record_id, _ in self.store.feed_entries(feed_path)]
 
     def document_paths(self) -> Iterator[str]:
         """Every public document's path in this snapshot, site pages first."""
