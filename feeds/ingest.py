@@ -47,13 +47,19 @@ class IngestReport:
         )
 
 
-def scan_seeds(seeds_dir: Path) -> dict[str, os.stat_result]:
-    """The record files in ``seeds_dir``: ``*.txt``, not hidden (editors' and sync tools' temp files)."""
+def scan_seeds(seeds_dir: Path) -> dict[str, tuple[int, int]]:
+    """The record files in ``seeds_dir`` (``*.txt``, not hidden: editors' and sync tools' temp
+    files) → (size, mtime_ns).
+
+    Two numbers rather than the ``stat_result``: under a third of its memory (550 MB less at
+    1,000,000 files).
+    """
     found = {}
     with os.scandir(seeds_dir) as entries:
         for entry in entries:
             if entry.name.endswith(".txt") and not entry.name.startswith(".") and entry.is_file():
-                found[entry.name] = entry.stat()
+                stat = entry.stat()
+                found[entry.name] = (stat.st_size, stat.st_mtime_ns)
     return found
 
 
@@ -149,10 +155,10 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     candidates = sorted(
         name for name, st in on_disk.items()
         if name not in known or name in retry
-        or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
+        or (known[name].size, known[name].mtime_ns) != st
     )
     jobs: list[_Job] = [
-        (name, on_disk[name].st_size, on_disk[name].st_mtime_ns,
+        (name, *on_disk[name],
          known[name].digest if name in known and name not in retry else None)
         for name in candidates
     ]
