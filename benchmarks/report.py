@@ -199,6 +199,12 @@ def table(results: dict[int, Result]) -> str:
         f"{results[n].get('load_after', 0):.1f} after)" for n in sizes)
     summaries = "; ".join(f"{n:,}: {results[n].get('build_cold_summary', '?')}" for n in sizes)
     lines += ["", f"Measured {dates}. Full build output: {summaries}."]
+    # benchmarks/run.py parses a sample of a large corpus and scales its times to every record.
+    sampled = [f"{results[n]['parse_files']:,} of {n:,}" for n in sizes
+               if results[n].get("parse_files", n) < n]
+    if sampled:
+        lines += ["", "The floor and parser rows come from every k-th record file, their times "
+                  f"scaled to the corpus: {', '.join(sampled)} files parsed."]
     return "\n".join(lines)
 
 
