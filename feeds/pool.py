@@ -13,7 +13,8 @@ result is copied through a pipe.
 from __future__ import annotations
 
 import os
-import signal
+import select
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, TypeVar
@@ -32,28 +33,29 @@ def worker_count(setting: int) -> int:
     return setting or len(os.sched_getaffinity(0))
 
 
-# prctl(2) option: the signal this process gets when its parent dies.
-_PR_SET_PDEATHSIG = 1
 # What the workers run, imported once by the fork server rather than by each worker.
 _PRELOAD = ["feeds.ingest", "feeds.render.fragments"]
 
 
-def _die_with_parent(caller: int) -> None:
+def _die_with_caller(caller: int) -> None:
     """Pool worker start-up: end when the caller does (``kill -9`` of a build).
 
-    An orphaned worker would otherwise wait for work forever. A worker's parent is the fork
-    server, which exits when the caller does (it reads EOF on a pipe only the caller holds), so
-    the worker asks for SIGKILL when its parent dies, then checks the caller is still there in
-    case both ended before prctl took effect.
+    A worker's parent is the fork server, not the caller, and the fork server only exits once
+    every process holding its "alive" pipe has (the caller and the workers alike), so an
+    orphaned worker would wait for work forever and keep the fork server too. A thread waits
+    on a pidfd of the caller, readable once it has ended:
+    https://man7.org/linux/man-pages/man2/pidfd_open.2.html
     """
-    import ctypes
-
-    # https://man7.org/linux/man-pages/man2/prctl.2.html (PR_SET_PDEATHSIG)
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
-        os.kill(caller, 0)
-    except ProcessLookupError:
+        caller_fd = os.pidfd_open(caller)
+    except ProcessLookupError:  # the caller ended before this worker started
         os._exit(1)
+
+    def wait_for_caller() -> None:
+        select.select([caller_fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_caller, name="die-with-caller", daemon=True).start()
 
 
 class Workers:
@@ -89,7 +91,7 @@ class Workers:
             context.set_forkserver_preload(_PRELOAD)
             self._executor = ProcessPoolExecutor(
                 self.count, mp_context=context,
-                initializer=_die_with_parent, initargs=(os.getpid(),))
+                initializer=_die_with_caller, initargs=(os.getpid(),))
         return _in_order(self._executor, function, batches, self.count)
 
     def close(self) -> None:

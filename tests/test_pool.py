@@ -7,7 +7,10 @@ import importlib
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -55,18 +58,42 @@ def test_workers_are_started_once_and_serve_every_later_map() -> None:
     assert len(first) == 2 and later == first and os.getpid() not in first
 
 
-def _parent_and_rss_kb(batch: list[int]) -> tuple[int, int]:
+def _ids_and_rss_kb(batch: list[int]) -> tuple[int, int, int]:
     status = Path("/proc/self/status").read_text()
-    return os.getppid(), int(status.split("VmRSS:")[1].split()[0])
+    return os.getpid(), os.getppid(), int(status.split("VmRSS:")[1].split()[0])
 
 
 def test_workers_do_not_count_the_callers_memory_as_their_own() -> None:
     held = bytearray(os.urandom(1)) * (200 * 2**20)  # touched: resident in this process
     with Workers(2) as workers:
-        found = list(workers.map(_parent_and_rss_kb, [[1], [2]]))
+        found = list(workers.map(_ids_and_rss_kb, [[1], [2]]))
     assert len(held) == 200 * 2**20
     # Forked from the fork server, not from this process: the 200 MB held here are not theirs.
-    assert all(parent != os.getpid() and rss_kb < 150 * 1024 for parent, rss_kb in found)
+    assert all(parent != os.getpid() and rss_kb < 150 * 1024 for _, parent, rss_kb in found)
+
+
+_CALLER = """
+import time
+from feeds.pool import Workers
+from tests.test_pool import _ids_and_rss_kb
+found = list(Workers(2).map(_ids_and_rss_kb, [[1], [2], [3], [4]]))
+print(*{pid for pid, _, _ in found} | {parent for _, parent, _ in found}, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_caller_leaves_no_worker_and_no_fork_server() -> None:
+    with subprocess.Popen([sys.executable, "-c", _CALLER], stdout=subprocess.PIPE, text=True,
+                          cwd=Path(__file__).resolve().parent.parent) as caller:
+        assert caller.stdout is not None
+        started = [int(pid) for pid in caller.stdout.readline().split()]
+        assert len(started) >= 2  # a worker or two and the fork server
+        caller.kill()  # SIGKILL: nothing of the caller's runs
+    # The wait only ends a broken run; on a loaded machine the processes just end later.
+    deadline = time.monotonic() + 120
+    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
 
 
 def test_one_worker_runs_here() -> None:
