@@ -44,6 +44,13 @@ FEED_50 = "feeds/all.atom"  # the site-wide feed's current page: items_per_feed 
 # A feeds command's time limit: a cold build of 1,000,000 records takes a good part of an hour
 # on a loaded machine, and a run stopped there would report nothing.
 FEEDS_TIMEOUT_S = 6 * 3600
+# Disk a build takes per byte of record files, measured at 100,000 records (228 MB of files):
+# the full build's store (1.4 GB) and tree (4.4 GB: every archive page in three formats, each
+# with two compressed siblings); the Hugo-equivalent build's store (fragments in one format).
+FULL_BUILD_DISK_PER_BYTE = 26
+SAME_BUILD_DISK_PER_BYTE = 8
+# What a run leaves free for the other work on the machine, whatever it measures.
+DISK_MARGIN_GB = 5
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -252,6 +259,23 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     # A long run says where it is: each step's start, with the time and the disk left.
     def step(what: str) -> None:
         log(f"[{_now()}, {disk_free_gb(root):.0f} GB free] {what} …")
+        # What was measured so far, should the run be stopped.
+        (root / f"partial-{n}.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+
+    corpus_bytes = sum(size for size, _ in scan_seeds(pristine).values())
+
+    def room(what: str, per_byte: int) -> bool:
+        """Whether the disk holds a build of ``what`` with the margin left, once the last
+        build's work is removed; if not, says so."""
+        shutil.rmtree(root / f"work-{n}", ignore_errors=True)
+        needed = per_byte * corpus_bytes / 2**30
+        free = disk_free_gb(root)
+        if free - needed >= DISK_MARGIN_GB:
+            return True
+        result.setdefault("not_run", []).append(
+            f"{what}: needs about {needed:.0f} GB of disk, {free:.0f} GB free")
+        log(f"not run: {result['not_run'][-1]}")
+        return False
 
     # Ingest: cold (empty store), then again with nothing changed.
     work = fresh(root / f"work-{n}")
@@ -264,58 +288,61 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     result["ingest_noop_s"] = run_feeds("ingest", "--config", str(cfg)).seconds
     log(f"ingest cold {cold.seconds:.2f}s, no-op {result['ingest_noop_s']:.2f}s")
 
-    # Hugo-equivalent: RSS only, current pages only, nothing compressed, from nothing.
-    work = fresh(root / f"work-{n}")
-    cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
-                 precompress=False)
-    step("Hugo-equivalent build")
-    same = run_feeds("build", "--config", str(cfg))
-    result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
-    log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")
+    if room("the Hugo-equivalent build", SAME_BUILD_DISK_PER_BYTE):
+        # Hugo-equivalent: RSS only, current pages only, nothing compressed, from nothing.
+        work = fresh(root / f"work-{n}")
+        cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
+                     precompress=False)
+        step("Hugo-equivalent build")
+        same = run_feeds("build", "--config", str(cfg))
+        result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
+        log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")
 
     # Hugo itself on the same records, minutes from the feeds builds it is compared with.
     result["hugo"] = reference(pristine, root / f"hugo-{n}-{args.seed}", args, step, log)
 
-    # The full build: cold, then warm, then after an edit, then after 1,000 new records. The
-    # seeds are hard links to the corpus (edits replace a file): a copy of 1,000,000 files
-    # would take minutes and gigabytes.
-    work = fresh(root / f"work-{n}")
-    seeds = work / "seeds"
-    shutil.copytree(pristine, seeds, ignore=shutil.ignore_patterns(".complete"),
-                    copy_function=os.link)
-    cfg = config(work / "feeds.yaml", seeds, work)
-    step("full build, cold")
-    full = run_feeds("build", "--config", str(cfg))
-    result["build_cold_s"], result["build_rss_mb"] = full.seconds, full.peak_rss_mb
-    result["build_cold_summary"] = full.output.strip().splitlines()[-1]
-    step("no-op build")
-    warm = run_feeds("build", "--config", str(cfg))
-    result["build_noop_s"] = warm.seconds
-    log(f"build cold {full.seconds:.2f}s {full.peak_rss_mb:.0f} MB; no-op {warm.seconds:.2f}s")
-    # The first edit after a cold build fills a second tree; later ones recycle the tree from
-    # two builds back, as every edit in a running newsroom does: the median of three of those.
-    step("edits")
-    edit_one(seeds)
-    first = run_feeds("build", "--config", str(cfg))
-    result["build_first_edit_s"] = first.seconds
-    edits = []
-    for _ in range(3):
+    built = room("the full build", FULL_BUILD_DISK_PER_BYTE)
+    if built:
+        # The full build: cold, then warm, then after an edit, then after 1,000 new records. The
+        # seeds are hard links to the corpus (edits replace a file): a copy of 1,000,000 files
+        # would take minutes and gigabytes.
+        work = fresh(root / f"work-{n}")
+        seeds = work / "seeds"
+        shutil.copytree(pristine, seeds, ignore=shutil.ignore_patterns(".complete"),
+                        copy_function=os.link)
+        cfg = config(work / "feeds.yaml", seeds, work)
+        step("full build, cold")
+        full = run_feeds("build", "--config", str(cfg))
+        result["build_cold_s"], result["build_rss_mb"] = full.seconds, full.peak_rss_mb
+        result["build_cold_summary"] = full.output.strip().splitlines()[-1]
+        step("no-op build")
+        warm = run_feeds("build", "--config", str(cfg))
+        result["build_noop_s"] = warm.seconds
+        log(f"build cold {full.seconds:.2f}s {full.peak_rss_mb:.0f} MB; no-op {warm.seconds:.2f}s")
+        # The first edit after a cold build fills a second tree; later ones recycle the tree from
+        # two builds back, as every edit in a running newsroom does: the median of three of those.
+        step("edits")
         edit_one(seeds)
-        edits.append(run_feeds("build", "--config", str(cfg)))
-    edited = sorted(edits, key=lambda m: m.seconds)[1]
-    result["build_edit_s"], result["build_edit_rss_mb"] = edited.seconds, edited.peak_rss_mb
-    extra = root / f"corpus-extra-{n}"
-    if not (extra / ".complete").exists():
-        shutil.rmtree(extra, ignore_errors=True)
-        generate(1000, extra, seed=args.seed + 1_000_003)
-        (extra / ".complete").write_text("ok\n")
-    for path in extra.glob("*.txt"):
-        shutil.copy2(path, seeds / ("x" + path.name))
-    step("adding 1,000 records")
-    added = run_feeds("build", "--config", str(cfg))
-    result["build_add_s"] = added.seconds
-    log(f"first edit {first.seconds:.2f}s, edit one {edited.seconds:.2f}s; "
-        f"add 1,000 {added.seconds:.2f}s")
+        first = run_feeds("build", "--config", str(cfg))
+        result["build_first_edit_s"] = first.seconds
+        edits = []
+        for _ in range(3):
+            edit_one(seeds)
+            edits.append(run_feeds("build", "--config", str(cfg)))
+        edited = sorted(edits, key=lambda m: m.seconds)[1]
+        result["build_edit_s"], result["build_edit_rss_mb"] = edited.seconds, edited.peak_rss_mb
+        extra = root / f"corpus-extra-{n}"
+        if not (extra / ".complete").exists():
+            shutil.rmtree(extra, ignore_errors=True)
+            generate(1000, extra, seed=args.seed + 1_000_003)
+            (extra / ".complete").write_text("ok\n")
+        for path in extra.glob("*.txt"):
+            shutil.copy2(path, seeds / ("x" + path.name))
+        step("adding 1,000 records")
+        added = run_feeds("build", "--config", str(cfg))
+        result["build_add_s"] = added.seconds
+        log(f"first edit {first.seconds:.2f}s, edit one {edited.seconds:.2f}s; "
+            f"add 1,000 {added.seconds:.2f}s")
 
     step("parse floor")
     floor = parse_floor(pristine, args.parse_sample)
@@ -324,11 +351,12 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     log("parse: " + ", ".join(f"{k} {v:.2f}s" for k, v in floor.items())
         + (f" (from {result['parse_files']:,} files, scaled)" if result["parse_files"] < n else ""))
 
-    if not args.skip_server:
+    if built and not args.skip_server:
         step("server")
         result.update(server(cfg, work, args, log))
     if not args.keep_work:
-        shutil.rmtree(work)  # the store and two trees: about 20 GB at 1,000,000 records
+        # The store and the trees: about 60 GB at 1,000,000 records.
+        shutil.rmtree(root / f"work-{n}", ignore_errors=True)
     # Other work on the machine slows every figure: the 1-minute load average says how much.
     result["load_after"] = os.getloadavg()[0]
     return result
