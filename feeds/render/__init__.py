@@ -191,7 +191,9 @@ class Renderer:
         need and the store lacks; returns how many. For builds: rendering the documents after
         this only assembles stored fragments."""
         self._bulk = True
-        missing: dict[str, list[str]] = {}
+        # Record id → formats to render: a cold build names every record here, so tuples
+        # (no list, and no copy for fill) keep it small.
+        missing: dict[str, tuple[str, ...]] = {}
         wanted: dict[str, set[str]] = {}
         feed_path: str | None = None
         for path in paths:
@@ -207,16 +209,16 @@ class Renderer:
                 wanted, feed_path = {}, parsed[0]
             wanted.setdefault(parsed[2], set()).update(i for i, _ in self._page_entries(found))
         self._add_missing(missing, wanted)
-        return fragments.fill(self.store, {i: tuple(f) for i, f in missing.items()},
-                              self.settings.id_prefix, self.fragment_key, workers,
+        return fragments.fill(self.store, missing, self.settings.id_prefix, self.fragment_key, workers,
                               keep=self._rendered, keep_bytes=KEEP_FRAGMENT_BYTES)
 
-    def _add_missing(self, missing: dict[str, list[str]], wanted: dict[str, set[str]]) -> None:
+    def _add_missing(self, missing: dict[str, tuple[str, ...]],
+                     wanted: dict[str, set[str]]) -> None:
         for fmt, ids in wanted.items():
             for record_id in self.store.missing_fragments(sorted(ids), fmt, self.fragment_key):
-                formats = missing.setdefault(record_id, [])
+                formats = missing.get(record_id, ())
                 if fmt not in formats:
-                    formats.append(fmt)
+                    missing[record_id] = (*formats, fmt)
 
     def entries(self, ids: list[str], fmt: str) -> list[bytes]:
         """Each record's fragment in ``fmt``, rendering and storing those not cached yet."""
