@@ -141,3 +141,15 @@ def test_versions_follow_a_feeds_change_and_name_only_documents_that_exist(
 def test_changed_documents_include_added_and_removed_ones() -> None:
     assert changed_documents({"a": "1", "b": "2", "c": None},
                              {"a": "1", "b": "3", "d": "4"}) == {"b", "c", "d"}
+
+
+def test_without_feed_pages_no_key_or_version_names_a_page(settings: Settings, store: Store,
+                                                          seeds_dir: Path) -> None:
+    settings = dataclasses.replace(settings, feed_pages=False)
+    ingest(store, seeds_dir, settings.max_record_bytes)
+    renderer = _snapshot(store, settings)
+    assert list(renderer.content_keys()) == list(renderer.document_paths())
+    assert not [p for p in renderer.document_paths() if p.endswith("/index.html")]
+    assert renderer.keys.version("all/index.html") is None
+    assert renderer.keys.version("topics/ai/index.html") is None
+    assert renderer.keys.version("feeds/all.atom") is not None
