@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from functools import cached_property
 
 from feeds.catalog import (
@@ -36,6 +37,7 @@ __all__ = [
     "DOCUMENT_SETTINGS",
     "EXPORT_SETTINGS",
     "FRAGMENT_SETTINGS",
+    "KEYED_WHEN_CHANGED",
     "NOT_IN_OUTPUT",
     "RENDERER_VERSION",
     "DocumentKeys",
@@ -56,6 +58,11 @@ FRAGMENT_SETTINGS = ("id_prefix",)
 DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_feed",
                      "archive_page_size", "id_prefix", "hubs", "formats", "archives",
                      "feed_pages", "language", "icon", "favicon", "logo", "rss_image", "accent_color")
+# Document settings added after exports were made, keyed only when changed from their default
+# (which keeps the earlier output): the keys of those exports stay valid, so the first build
+# after an upgrade rewrites nothing.
+KEYED_WHEN_CHANGED = ("feed_pages",)
+_DEFAULTS = {field.name: field.default for field in fields(Settings)}
 # The settings an export's files depend on beyond its documents' bytes: headers written for
 # static hosts (_headers), precompressed siblings, the manifest's base URL.
 EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
@@ -90,7 +97,9 @@ def fragment_key(settings: Settings) -> str:
 
 def settings_key(settings: Settings) -> str:
     """The part of every document's key that comes from the renderer and the settings."""
-    return RENDERER_VERSION + ":" + settings.fingerprint(*DOCUMENT_SETTINGS)
+    names = [name for name in DOCUMENT_SETTINGS
+             if name not in KEYED_WHEN_CHANGED or getattr(settings, name) != _DEFAULTS[name]]
+    return RENDERER_VERSION + ":" + settings.fingerprint(*names)
 
 
 def export_key(settings: Settings) -> str:
