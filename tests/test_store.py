@@ -19,6 +19,7 @@ from feeds.export import export
 from feeds.filters import FeedQuery
 from feeds.ingest import ingest, ingest_held
 from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
+from feeds.store.batch import Outcome
 from tests.helpers import documents
 from tests.pg import PostgresServer
 
@@ -128,7 +129,7 @@ def test_an_interrupted_transaction_leaves_the_store_as_it_was(opened: Store, se
     before = _answers(opened)
     path = sorted(before["paths"].values())[0]
     with pytest.raises(RuntimeError), opened.transaction():
-        opened.remove_file(path)
+        opened.remove_files([path])
         raise RuntimeError("killed mid-ingest")
     assert _answers(opened) == before
 
@@ -162,7 +163,7 @@ def test_fragments_are_kept_per_format_and_key_and_dropped_with_their_record(
     path = opened.record_path(ids[0])
     assert path is not None
     with opened.transaction():
-        opened.remove_file(path)
+        opened.remove_files([path])
     assert opened.fragments(ids, "atom", "k1") == {ids[1]: b"\x00\xff"}
 
 
@@ -239,7 +240,7 @@ def test_stored_records_keep_their_fields(opened: Store) -> None:
                           "example.com", "Example", ("One",), 70, None, " one two ",
                           '{"id":"abcdefabcdefabcd"}')
     with opened.transaction():
-        assert opened.put_record("a.txt", FileState(3, 4, "d"), record) == set()
+        assert opened.write_files([Outcome("a.txt", FileState(3, 4, "d"), record)]) == (set(), [])
     assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
     assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
     assert opened.file_states() == {"a.txt": FileState(3, 4, "d")}
