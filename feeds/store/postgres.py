@@ -14,7 +14,6 @@ https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -73,7 +72,7 @@ class PostgresStore:
         self._listener: Listener | None = None
         # As in SQLite's store: groups looked up and version bumps within one transaction.
         self._groups: dict[tuple[str, str], str] = {}
-        self._bumps: Counter[str] | None = None
+        self._bumps: set[str] | None = None
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
@@ -219,11 +218,12 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 self._tx = conn
                 self._groups.clear()
-                bumps = self._bumps = Counter()
+                bumps = self._bumps = set()
                 try:
                     yield
-                    self._many("UPDATE groups SET version = version + %s WHERE path = %s",
-                               [(count, feed) for feed, count in bumps.items()])
+                    # Once per transaction, as SQLite's.
+                    self._many("UPDATE groups SET version = version + 1 WHERE path = %s",
+                               [(feed,) for feed in bumps])
                     if bumps:
                         # In the same transaction as the records; NOTIFY is delivered at commit.
                         self._rows("INSERT INTO changes (feeds) VALUES (%s)", (json.dumps(sorted(bumps)),))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -83,7 +82,7 @@ class SQLiteStore:
         # Within one transaction: group paths looked up (groups are never deleted, but a
         # rollback forgets those it created) and version bumps, applied once at commit.
         self._groups: dict[tuple[str, str], str] = {}
-        self._bumps: Counter[str] | None = None
+        self._bumps: set[str] | None = None
         # wait_for_change's own connection: this one may be pinned to an older snapshot.
         self._watcher: sqlite3.Connection | None = None
         self._watched: tuple[int | None, int] = (None, 0)  # its data_version, and the head then
@@ -168,12 +167,13 @@ class SQLiteStore:
         """All or nothing: an interrupted ingest leaves the previous state intact."""
         self.db.execute("BEGIN IMMEDIATE")
         self._groups.clear()
-        bumps = self._bumps = Counter()
+        bumps = self._bumps = set()
         try:
             yield
             self.db.executemany(
-                "UPDATE groups SET version = version + ? WHERE path=?",
-                [(count, feed) for feed, count in bumps.items()],
+                # Once per transaction, however many writes it took: the same ingest gives the
+                # same versions in batches of any size.
+                "UPDATE groups SET version = version + 1 WHERE path=?", [(feed,) for feed in bumps],
             )
             if bumps:
                 self.db.execute("INSERT INTO changes (feeds, at) VALUES (?, ?)",
