@@ -133,7 +133,8 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
     # Records the API wrote straight into a shared store are no seeds folder's to remove.
-    known = {name: state for name, state in store.file_states().items() if not is_held(name)}
+    stored = store.file_states()
+    known = {name: state for name, state in stored.items() if not is_held(name)}
     removed = sorted(set(known) - set(on_disk))
     retry = {name for name in store.retry_paths() if not is_held(name)}
     candidates = sorted(
@@ -155,6 +156,8 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
         changed |= store.release_due(now_epoch)
         changed |= store.remove_files(removed)
         pool = workers if len(jobs) >= POOL_THRESHOLD else None
+        if pool is not None and not stored:
+            store.defer_indexes()  # a cold load: nothing to delete until it commits
         for outcomes in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
             batch: list[Outcome] = []
             unread: list[RecordError] = []

@@ -284,6 +284,27 @@ def test_a_batch_rival_sorting_first_wins_across_batches(opened: Store) -> None:
     assert [(e.path, e.field) for e in errors] == [(f"900_{_A}.txt", "id")] and changed == set()
 
 
+def test_indexes_a_cold_load_defers_are_back_whether_it_commits_or_not(opened: Store) -> None:
+    def indexes() -> object:
+        db = getattr(opened, "db", None)  # SQLite's connection; PostgreSQL defers none
+        return None if db is None else db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+    before = indexes()
+    with pytest.raises(RuntimeError), opened.transaction():
+        opened.defer_indexes()
+        opened.write_files(_BEFORE)
+        raise RuntimeError("killed mid-load")
+    assert opened.counts()["records"] == 0 and indexes() == before
+    with opened.transaction():
+        opened.defer_indexes()
+        opened.write_files(_BEFORE)
+    assert indexes() == before
+    with opened.transaction():
+        assert "all" in opened.remove_files([f"500_{_A}.txt"])
+    assert opened.feeds_of(_A) == [] and opened.counts()["records"] == 2
+
+
 # -- the change log -------------------------------------------------------------------------------
 
 def test_the_change_log_names_the_feeds_each_commit_changed(

@@ -167,6 +167,10 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing; writers are serialized, so versions stay monotonic."""
 
+    def defer_indexes(self) -> None:
+        """Inside a transaction filling an empty store: build indexes only deletes use once,
+        as it commits, if the backend gains by it."""
+
     # -- files -------------------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]: ...
     def touch_file(self, path: str, state: FileState) -> None: ...

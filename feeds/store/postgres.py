@@ -237,6 +237,10 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             raise self._unavailable(exc) from None
 
+    def defer_indexes(self) -> None:
+        """Nothing: dropping an index would lock every other node's readers out of the table
+        until the transaction commits."""
+
     # -- the change log ------------------------------------------------------------------------
 
     def head(self) -> int:
