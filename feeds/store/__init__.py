@@ -17,11 +17,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from feeds.filters import FeedQuery, words_of
 from feeds.model import Record
+
+if TYPE_CHECKING:
+    from feeds.errors import RecordError
+    from feeds.store.batch import Outcome
 
 __all__ = ["ALL_FEED", "HELD_PREFIX", "SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord",
            "describe_location", "is_database_url", "open_store"]
@@ -163,6 +167,10 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing; writers are serialized, so versions stay monotonic."""
 
+    def defer_indexes(self) -> None:
+        """Inside a transaction filling an empty store: build indexes only deletes use once,
+        as it commits, if the backend gains by it."""
+
     # -- files -------------------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]: ...
     def touch_file(self, path: str, state: FileState) -> None: ...
@@ -170,14 +178,12 @@ class Store(Protocol):
     def record_path(self, record_id: str) -> str | None: ...
 
     # -- changes (inside a transaction) --------------------------------------------------------
-    def remove_file(self, path: str) -> set[str]: ...
-    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]: ...
+    def remove_files(self, paths: Sequence[str]) -> set[str]: ...
     def retry_paths(self) -> set[str]: ...
-    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]: ...
-    def demote(self, path: str, error: str) -> set[str]: ...
-    def put_record(self, path: str, state: FileState, record: StoredRecord,
-                   scheduled: bool = False) -> set[str]:
-        """Store ``record`` as the content of ``path``. A ``scheduled`` one is kept (counted as
+    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+        """Store what became of a batch of files (in path order, each once): records, or
+        rejections, settled as ``batch.settle`` says, in a few bulk statements. Returns the
+        feeds that changed and the files rejected. A ``scheduled`` record is kept (counted as
         ``scheduled``) but joins no feed until ``release_due`` reaches its date."""
 
     def release_due(self, now: int) -> set[str]:
