@@ -78,6 +78,9 @@ class Settings:
     formats: tuple[str, ...] = ("atom", "rss", "json")
     archives: bool = True
     precompress: bool = True
+    # Archive pages' siblings too: off, since readers rarely fetch archives and compressing
+    # them was two thirds of a build's compression; servers and hosts compress them on demand.
+    precompress_archives: bool = False
     # A build's processes that parse records and render entries; 0 means one per CPU.
     build_processes: int = 0
     # Server processes of `feeds serve` (its --workers): one ingests, all serve.

@@ -63,6 +63,7 @@ from feeds.export.trees import (
     retire,
     switch,
 )
+from feeds.hosting import precompressed
 from feeds.pool import Workers, threaded_map, worker_count
 from feeds.store import Store
 
@@ -141,14 +142,14 @@ def _export(store: Store, settings: Settings, output: Path,
             versions = todo.versions
             for done, (path, version) in enumerate(versions.items(), start=1):
                 body = builder.add(path, version, reusable.get(path), todo.document)
-                if body is not None and settings.precompress:
+                if body is not None and precompressed(path, settings):
                     yield path, body
                 if progress is not None:
                     progress(done, len(versions))
 
-        # Compressing is most of a cold build's time: threads compress (zlib and brotli release
-        # the GIL, and no document or result is copied through a pipe) while this thread renders
-        # the next documents; the siblings are written here, in document order.
+        # Compressing current documents is a large part of a cold build's time: threads compress
+        # (zlib and brotli release the GIL, and no document or result is copied through a pipe)
+        # while this thread renders the next documents; the siblings are written here, in order.
         for encoded in threaded_map(partial(encode_each, brotli_quality=settings.brotli_quality),
                                     _batches(written()), worker_count(settings.build_processes)):
             for path, bodies in encoded:

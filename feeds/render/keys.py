@@ -59,7 +59,7 @@ DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_fe
 # The settings an export's files depend on beyond its documents' bytes: headers written for
 # static hosts (_headers), precompressed siblings, the manifest's base URL.
 EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
-                   "brotli_quality", "precompress")
+                   "brotli_quality", "precompress", "precompress_archives")
 # Settings no document, sibling or header rule depends on, and why.
 NOT_IN_OUTPUT: Mapping[str, str] = {
     "seeds_dir": "where records are read from; what they hold reaches the keys as records",
