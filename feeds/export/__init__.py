@@ -135,9 +135,8 @@ def _export(store: Store, settings: Settings, output: Path,
     workers.close()  # the rest is assembling and compressing (threads): free their memory
     tree, held = new_tree(root, current, settings)
     reusable = todo.reusable
+    builder = TreeBuilder(tree, current, settings, held)
     try:
-        builder = TreeBuilder(tree, current, settings, held)
-
         def written() -> Iterator[tuple[str, bytes]]:
             versions = todo.versions
             for done, (path, version) in enumerate(versions.items(), start=1):
@@ -155,9 +154,10 @@ def _export(store: Store, settings: Settings, output: Path,
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)
-        make_durable(builder.new_files)
+        make_durable(builder.files.created)
         switch(output, tree)
     except BaseException:
+        builder.close()
         shutil.rmtree(tree, ignore_errors=True)
         raise
     if current is not None:
