@@ -9,6 +9,8 @@ articles. Built with markupsafe: every record value is escaped as it is put in.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup
 
 from feeds.model import Image, Record
@@ -39,6 +41,10 @@ def _image(image: Image, alt: str) -> Markup:
     return Markup('<p><img src="{}" alt="{}"{}></p>').format(image.url, alt, size)
 
 
+# Formats render a batch of records one after the other (feeds.render.fragments renders a
+# chunk of 200 per format), so each record's content is built once for all three: it was a
+# third of rendering an entry. Records are frozen values: equal records, equal content.
+@lru_cache(maxsize=512)
 def content_html(record: Record) -> str:
     """The entry's content: lead image, excerpt, "via Provider", topics, related articles."""
     parts: list[Markup] = []
