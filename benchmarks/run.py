@@ -224,10 +224,11 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     result["ingest_noop_s"] = run(feeds("ingest", "--config", str(cfg))).seconds
     log(f"ingest cold {cold.seconds:.2f}s, no-op {result['ingest_noop_s']:.2f}s")
 
-    # Hugo-equivalent: RSS only, current pages only, nothing compressed, from nothing.
+    # Hugo-equivalent: RSS only, current pages only, nothing compressed, no HTML page per
+    # feed (Hugo's build renders none), from nothing.
     work = fresh(root / f"work-{n}")
     cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
-                 precompress=False)
+                 precompress=False, feed_pages=False)
     same = run(feeds("build", "--config", str(cfg)))
     result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
     log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")

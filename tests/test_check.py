@@ -72,6 +72,17 @@ def test_check_reports_a_broken_internal_link(sound: Path) -> None:
     ]
 
 
+def test_check_reports_an_rss_channel_link_to_a_missing_page(sound: Path) -> None:
+    files = json.loads((sound / MANIFEST).read_text())
+    for name in ("providers/cio-com/index.html", "providers/cio-com/index.html.gz",
+                 "providers/cio-com/index.html.br"):
+        (sound / name).unlink()
+    del files["files"]["providers/cio-com/index.html"]
+    (sound / MANIFEST).write_text(json.dumps(files))
+    assert ("feeds/providers/cio-com.rss: links to http://feeds.test/providers/cio-com/, "
+            "which is not in the export") in check_export(sound)
+
+
 def test_check_reports_a_secured_fragment_and_an_unpublished_record(
         sound: Path, seeds_dir: Path) -> None:
     target = sound / "index.html"

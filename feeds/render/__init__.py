@@ -13,6 +13,7 @@ from feeds.catalog import (
     document_paths,
     feed_document_path,
     feed_page_path,
+    feed_site_path,
     newest_page,
     page,
     parse_feed_document_path,
@@ -121,7 +122,7 @@ class Renderer:
             return None if found is None else self.feed_document(found, fmt)
         if query is not None:
             return None
-        page_of = parse_feed_page_path(path)
+        page_of = parse_feed_page_path(path) if self.settings.feed_pages else None
         if page_of is not None:
             feed = self.feeds.get(page_of)
             return None if feed is None else self.feed_page(feed)
@@ -267,8 +268,9 @@ class Renderer:
         )
 
     def page_url(self, feed_path: str) -> str:
-        """The absolute URL of a feed's HTML page: ``topics/ai`` → ``<base_url>topics/ai/``."""
-        return self.settings.url(feed_path + "/")
+        """The absolute URL of a feed's web page: ``topics/ai`` → ``<base_url>topics/ai/``
+        (without feed pages: the index, ``<base_url>``)."""
+        return self.settings.url(feed_site_path(feed_path, self.settings))
 
     def describe(self, feed: FeedRow) -> tuple[str, str]:
         """A feed's title and subtitle."""
@@ -300,7 +302,7 @@ class Renderer:
     def site(self, path: str) -> html.Site:
         settings = self.settings
         return html.Site(settings.site_title, settings.site_description, relative_root(path),
-                         settings.url("feeds.opml"))
+                         settings.url("feeds.opml"), settings.feed_pages)
 
     def index(self) -> Document:
         newest = self.newest_records()
