@@ -158,11 +158,13 @@ def test_without_feed_pages_no_key_or_version_names_a_page(settings: Settings, s
 
 
 def test_settings_keyed_when_changed_leave_earlier_keys_alike_at_their_default() -> None:
-    assert set(KEYED_WHEN_CHANGED) <= set(DOCUMENT_SETTINGS)
+    assert set(KEYED_WHEN_CHANGED) <= set(DOCUMENT_SETTINGS) | set(EXPORT_SETTINGS)
     base = Settings()
     earlier = RENDERER_VERSION + ":" + base.fingerprint(
         *(name for name in DOCUMENT_SETTINGS if name not in KEYED_WHEN_CHANGED))
-    assert settings_key(base) == earlier
+    earlier_export = base.fingerprint(
+        *(name for name in EXPORT_SETTINGS if name not in KEYED_WHEN_CHANGED))
+    assert (settings_key(base), export_key(base)) == (earlier, earlier_export)
     for name in KEYED_WHEN_CHANGED:
         changed = dataclasses.replace(base, **{name: _other(name, getattr(base, name))})
-        assert settings_key(changed) != earlier, name
+        assert (settings_key(changed), export_key(changed)) != (earlier, earlier_export), name

@@ -63,6 +63,7 @@ from feeds.export.trees import (
     retire,
     switch,
 )
+from feeds.hosting import precompressed
 from feeds.pool import Workers, threaded_map, worker_count
 from feeds.store import Store
 
@@ -134,29 +135,29 @@ def _export(store: Store, settings: Settings, output: Path,
     workers.close()  # the rest is assembling and compressing (threads): free their memory
     tree, held = new_tree(root, current, settings)
     reusable = todo.reusable
+    builder = TreeBuilder(tree, current, settings, held)
     try:
-        builder = TreeBuilder(tree, current, settings, held)
-
         def written() -> Iterator[tuple[str, bytes]]:
             versions = todo.versions
             for done, (path, version) in enumerate(versions.items(), start=1):
                 body = builder.add(path, version, reusable.get(path), todo.document)
-                if body is not None and settings.precompress:
+                if body is not None and precompressed(path, settings):
                     yield path, body
                 if progress is not None:
                     progress(done, len(versions))
 
-        # Compressing is most of a cold build's time: threads compress (zlib and brotli release
-        # the GIL, and no document or result is copied through a pipe) while this thread renders
-        # the next documents; the siblings are written here, in document order.
+        # Compressing current documents is a large part of a cold build's time: threads compress
+        # (zlib and brotli release the GIL, and no document or result is copied through a pipe)
+        # while this thread renders the next documents; the siblings are written here, in order.
         for encoded in threaded_map(partial(encode_each, brotli_quality=settings.brotli_quality),
                                     _batches(written()), worker_count(settings.build_processes)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)
-        make_durable(builder.new_files)
+        make_durable(builder.files.created)
         switch(output, tree)
     except BaseException:
+        builder.close()
         shutil.rmtree(tree, ignore_errors=True)
         raise
     if current is not None:

@@ -36,10 +36,6 @@ __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 # of one request whatever its filters, and still more than a reader's usual window.
 FILTER_SCAN = 10_000
 
-# Fragments a build keeps in memory after rendering them, rather than reading them back from
-# the store for each document: all of a 10,000-record build's (about 40 MB).
-KEEP_FRAGMENT_BYTES = 64 * 1024 * 1024
-
 # Formats a browser may open directly: they reference the feed stylesheets for a readable view.
 STYLED_FORMATS = ("atom", "rss")
 # Browsers with XSLT apply the first (a page with links and images) and ignore the second;
@@ -90,8 +86,6 @@ class Renderer:
         # Set by prepare(): a build pages through whole feeds, so it reads each feed's list once.
         self._bulk = False
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
-        # Set by prepare(): the fragments it rendered, (record id, format) → bytes, as stored.
-        self._rendered: dict[tuple[str, str], bytes] = {}
         # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML; a page
         # lists its newest items_per_feed entries, which bounds this.
         self._entry_html: dict[tuple[str, str], str] = {}
@@ -202,8 +196,7 @@ class Renderer:
             wanted.setdefault(parsed[2], set()).update(i for i, _ in self._page_entries(found))
         self._add_missing(missing, wanted)
         return fragments.fill(self.store, {i: tuple(f) for i, f in missing.items()},
-                              self.settings.id_prefix, self.fragment_key, workers,
-                              keep=self._rendered, keep_bytes=KEEP_FRAGMENT_BYTES)
+                              self.settings.id_prefix, self.fragment_key, workers)
 
     def _add_missing(self, missing: dict[str, list[str]], wanted: dict[str, set[str]]) -> None:
         for fmt, ids in wanted.items():
@@ -213,12 +206,13 @@ class Renderer:
                     formats.append(fmt)
 
     def entries(self, ids: list[str], fmt: str) -> list[bytes]:
-        """Each record's fragment in ``fmt``, rendering and storing those not cached yet."""
-        rendered = self._rendered
-        cached = {i: body for i in ids if (body := rendered.get((i, fmt))) is not None}
-        if len(cached) < len(ids):
-            cached.update(self.store.fragments([i for i in ids if i not in cached], fmt,
-                                               self.fragment_key))
+        """Each record's fragment in ``fmt``, rendering and storing those not cached yet.
+
+        A build reads back from the store the fragments ``prepare`` just stored, rather than
+        keeping them in memory: as fast (one indexed query per document), and 60 MB less at the
+        peak of a 10,000-record build, when the workers are alive too.
+        """
+        cached = self.store.fragments(ids, fmt, self.fragment_key)
         missing = [i for i in ids if i not in cached]
         if missing:
             records = self.store.records(missing)

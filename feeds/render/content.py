@@ -9,6 +9,8 @@ articles. Built with markupsafe: every record value is escaped as it is put in.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import escape
 
 from feeds.model import Image, Record
@@ -44,6 +46,10 @@ def _image(image: Image, alt: str) -> str:
     return f'<p><img src="{_text(image.url)}" alt="{_text(alt)}"{size}></p>'
 
 
+# Formats render a batch of records one after the other (feeds.render.fragments renders a
+# chunk of 200 per format), so each record's content is built once for all three, not once per
+# format. Records are frozen values: equal records, equal content.
+@lru_cache(maxsize=512)
 def content_html(record: Record) -> str:
     """The entry's content: lead image, excerpt, "via Provider", topics, related articles.
 

@@ -58,15 +58,16 @@ FRAGMENT_SETTINGS = ("id_prefix",)
 DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_feed",
                      "archive_page_size", "id_prefix", "hubs", "formats", "archives",
                      "feed_pages", "language", "icon", "favicon", "logo", "rss_image", "accent_color")
-# Document settings added after exports were made, keyed only when changed from their default
-# (which keeps the earlier output): the keys of those exports stay valid, so the first build
-# after an upgrade rewrites nothing.
-KEYED_WHEN_CHANGED = ("feed_pages",)
+# Settings added after exports were made, keyed only when changed from their default (which
+# keeps the earlier output valid): the keys of those exports stay valid, so the first build
+# after an upgrade rewrites nothing. (Archive pages exported with siblings keep them, listed in
+# the manifest, until they change; new ones are written without.)
+KEYED_WHEN_CHANGED = ("feed_pages", "precompress_archives")
 _DEFAULTS = {field.name: field.default for field in fields(Settings)}
 # The settings an export's files depend on beyond its documents' bytes: headers written for
 # static hosts (_headers), precompressed siblings, the manifest's base URL.
 EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
-                   "brotli_quality", "precompress")
+                   "brotli_quality", "precompress", "precompress_archives")
 # Settings no document, sibling or header rule depends on, and why.
 NOT_IN_OUTPUT: Mapping[str, str] = {
     "seeds_dir": "where records are read from; what they hold reaches the keys as records",
@@ -97,14 +98,18 @@ def fragment_key(settings: Settings) -> str:
 
 def settings_key(settings: Settings) -> str:
     """The part of every document's key that comes from the renderer and the settings."""
-    names = [name for name in DOCUMENT_SETTINGS
-             if name not in KEYED_WHEN_CHANGED or getattr(settings, name) != _DEFAULTS[name]]
-    return RENDERER_VERSION + ":" + settings.fingerprint(*names)
+    return RENDERER_VERSION + ":" + settings.fingerprint(*_keyed(DOCUMENT_SETTINGS, settings))
+
+
+def _keyed(names: tuple[str, ...], settings: Settings) -> list[str]:
+    """``names`` less those of KEYED_WHEN_CHANGED left at their default."""
+    return [name for name in names
+            if name not in KEYED_WHEN_CHANGED or getattr(settings, name) != _DEFAULTS[name]]
 
 
 def export_key(settings: Settings) -> str:
     """The key of an export tree's layout: files made under another are made anew."""
-    return settings.fingerprint(*EXPORT_SETTINGS)
+    return settings.fingerprint(*_keyed(EXPORT_SETTINGS, settings))
 
 
 class DocumentKeys:
