@@ -218,6 +218,11 @@ class Store(Protocol):
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""
 
+    def state(self) -> str:
+        """A token of what the store holds for documents: this store's id (made once, when it
+        is created) and its head, so no two stores, nor two states of one, share it (an export
+        compares it with the one it was built from: ``feeds.export.stamp``)."""
+
     def wait_for_change(self, seq: int, timeout: float) -> int:
         """Block (in a thread of its own) until the head passes ``seq`` or ``timeout`` seconds
         pass; returns the head."""

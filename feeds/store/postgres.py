@@ -39,7 +39,7 @@ from feeds.store import (
     moment,
 )
 from feeds.store.postgres_listen import Listener
-from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION
+from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
 __all__ = ["CHANNEL", "PostgresStore"]
 
@@ -83,6 +83,7 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
                     conn.execute(SCHEMA)
+                conn.execute(STORE_ID)  # a store made before it had an id gets one
                 row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except psycopg.Error as exc:
             raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
@@ -241,6 +242,9 @@ class PostgresStore:
     def head(self) -> int:
         """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
         return int(self._one(_HEAD))
+
+    def state(self) -> str:
+        return str(self._one(STATE))
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""

@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, feeds TEXT NOT NULL, at INTEGER NOT NULL
 );
 """
+# A store's id, made once, so a store rebuilt from scratch never repeats an older one's state.
+_STORE_ID = "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(16))));"
+_STATE = ("SELECT (SELECT value FROM meta WHERE key='store_id'), "
+          "(SELECT coalesce(max(seq), 0) FROM changes)")
 # How often wait_for_change asks SQLite whether another connection committed.
 CHANGE_POLL_SECONDS = 0.025
 
@@ -108,6 +112,7 @@ class SQLiteStore:
                     db.executescript(
                         "BEGIN IMMEDIATE;" + _SCHEMA
                         + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                        + _STORE_ID
                         + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
                         + "COMMIT;"
                     )
@@ -129,6 +134,8 @@ class SQLiteStore:
                     )
                 if "changes" not in tables:
                     db.executescript(_CHANGES)
+                if db.execute(_STATE).fetchone()[0] is None:  # a store made before it had an id
+                    db.execute(_STORE_ID)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable store ({exc}); rebuild it from the seeds with "
@@ -190,6 +197,10 @@ class SQLiteStore:
     def head(self) -> int:
         """The sequence number of the newest committed change (as this connection sees it); 0 if none."""
         return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+    def state(self) -> str:
+        store_id, head = self.db.execute(_STATE).fetchone()
+        return f"{store_id}:{head}"
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it (one read)."""
