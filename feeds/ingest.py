@@ -100,6 +100,8 @@ _Job = tuple[str, int, int, str | None]
 _Outcome = tuple[str, FileState | None, StoredRecord | RecordError | None]
 # Below this many files to read a pool costs more to start than it saves.
 POOL_THRESHOLD = 500
+# What a file the store does not know compares with: no size and mtime match it.
+_NONE: tuple[int, int, str] = (-1, -1, "")
 _CHUNK = 100
 
 
@@ -143,17 +145,17 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
     # Records the API wrote straight into a shared store are no seeds folder's to remove.
-    known = {name: state for name, state in store.file_states().items() if not is_held(name)}
-    removed = sorted(set(known) - set(on_disk))
+    # Plain tuples compared, no object per file: this is all a build with nothing new does.
+    known = store.file_stamps()
+    removed = sorted(name for name in known.keys() - on_disk.keys() if not is_held(name))
     retry = {name for name in store.retry_paths() if not is_held(name)}
     candidates = sorted(
         name for name, st in on_disk.items()
-        if name not in known or name in retry
-        or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
+        if known.get(name, _NONE)[:2] != (st.st_size, st.st_mtime_ns) or name in retry
     )
     jobs: list[_Job] = [
         (name, on_disk[name].st_size, on_disk[name].st_mtime_ns,
-         known[name].digest if name in known and name not in retry else None)
+         known[name][2] if name in known and name not in retry else None)
         for name in candidates
     ]
     chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))

@@ -266,6 +266,10 @@ class PostgresStore:
         rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
     def touch_file(self, path: str, state: FileState) -> None:
         self._rows("UPDATE files SET size=%s, mtime_ns=%s WHERE path=%s", (state.size, state.mtime_ns, path))
 

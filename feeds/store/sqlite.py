@@ -235,6 +235,10 @@ class SQLiteStore:
         rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: row[1:] for row in rows}
+
     def touch_file(self, path: str, state: FileState) -> None:
         """Record a new size and mtime for a file whose content did not change."""
         self.db.execute(
