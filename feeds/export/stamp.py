@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feeds.config import Settings
-from feeds.durable import write_atomically
+from feeds.durable import replace_atomically
 from feeds.export.manifest import MANIFEST_FORMAT
 from feeds.render.keys import export_key, settings_key
 
@@ -56,6 +56,15 @@ def read_stamp(root: Path) -> Stamp | None:
 
 
 def write_stamp(root: Path, stamp: Stamp) -> None:
-    """Record that the tree ``stamp.tree`` (the current one) holds what ``stamp.token`` says."""
-    body = {"tree": stamp.tree, "token": stamp.token, "files": stamp.files}
-    write_atomically(root / STAMP, json.dumps(body).encode() + b"\n")
+    """Record that the tree ``stamp.tree`` (the current one) holds what ``stamp.token`` says.
+
+    Under the build lock, so through a fixed temporary name (a killed build leaves no litter).
+    Its bytes are not synced: a stamp a power cut leaves torn or empty is no stamp, and the
+    next build compares content keys.
+    """
+    body = json.dumps({"tree": stamp.tree, "token": stamp.token, "files": stamp.files}) + "\n"
+
+    def make(temporary: Path) -> None:
+        temporary.write_text(body, encoding="utf-8")
+
+    replace_atomically(root / STAMP, make, temporary=root / f".{STAMP}.new")
