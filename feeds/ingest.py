@@ -148,11 +148,17 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     # Plain tuples compared, no object per file: this is all a build with nothing new does.
     known = store.file_stamps()
     removed = sorted(name for name in known.keys() - on_disk.keys() if not is_held(name))
+    stale = [name for name, st in on_disk.items()
+             if known.get(name, _NONE)[:2] != (st.st_size, st.st_mtime_ns)]
     retry = {name for name in store.retry_paths() if not is_held(name)}
-    candidates = sorted(
-        name for name, st in on_disk.items()
-        if known.get(name, _NONE)[:2] != (st.st_size, st.st_mtime_ns) or name in retry
-    )
+    # Files rejected for a reason that may pass without them changing (a duplicate, a date too
+    # far ahead) are parsed again only when something could have resolved them since they were
+    # last tried: a file of the seeds changed or went, a commit to the store (a held rival), or
+    # another day. Else a build with nothing new would parse every one of them, every time.
+    mark = f"{store.head()}:{now.date().isoformat()}"
+    if retry and not stale and not removed and store.retried() == mark:
+        retry = set()
+    candidates = sorted(set(stale) | retry)
     jobs: list[_Job] = [
         (name, on_disk[name].st_size, on_disk[name].st_mtime_ns,
          known[name][2] if name in known and name not in retry else None)
@@ -164,6 +170,7 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     errors: list[RecordError] = []
     ingested = touched_only = done = 0
     with store.transaction():
+        head = store.head()  # this transaction's writes are the only ones until it commits
         changed |= store.release_due(now_epoch)
         for name in removed:
             changed |= store.remove_file(name)
@@ -195,6 +202,11 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
                         ingested += 1
                 if progress is not None:
                     progress(done, len(candidates))
+    # Every file in retry was tried against the state this commit made: noted, unless another
+    # writer committed meanwhile (then the next ingest tries them again).
+    if candidates and store.head() == head + (1 if changed else 0):
+        with store.transaction():
+            store.note_retried(f"{head + (1 if changed else 0)}:{now.date().isoformat()}")
     # The pages written are committed: keep none (a build forks render workers next, and each
     # would count them as its own memory).
     store.shrink_memory()

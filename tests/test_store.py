@@ -228,6 +228,14 @@ def test_the_state_changes_with_each_commit_and_is_kept_when_reopened(
         again.close()
 
 
+def test_the_retried_note_is_kept_and_replaced(opened: Store) -> None:
+    assert opened.retried() is None
+    for mark in ("3:2026-01-01", "4:2026-01-02"):
+        with opened.transaction():
+            opened.note_retried(mark)
+        assert opened.retried() == mark
+
+
 def test_a_store_made_anew_never_repeats_an_older_ones_state(
         tmp_path: Path, settings: Settings) -> None:
     states = []

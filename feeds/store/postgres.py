@@ -296,6 +296,14 @@ class PostgresStore:
     def retry_paths(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT path FROM files WHERE retry")}
 
+    def retried(self) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key='retried'")
+        return str(rows[0][0]) if rows else None
+
+    def note_retried(self, mark: str) -> None:
+        self._rows("INSERT INTO meta VALUES ('retried', %s) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (mark,))
+
     def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
         rows = self._rows(
             "SELECT path, CASE WHEN id = %s THEN 'id' ELSE 'webUrl' END FROM records "

@@ -276,6 +276,13 @@ class SQLiteStore:
         """Rejected files to parse again even though they did not change."""
         return {r[0] for r in self.db.execute("SELECT path FROM files WHERE retry = 1")}
 
+    def retried(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='retried'").fetchone()
+        return None if row is None else str(row[0])
+
+    def note_retried(self, mark: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('retried', ?)", (mark,))
+
     def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
         """Other files publishing the same id or URL, as (path, field) sorted by path."""
         rows = self.db.execute(
