@@ -90,6 +90,8 @@ _Job = tuple[str, int, int, str | None]
 _Outcome = tuple[str, FileState | None, StoredRecord | RecordError | None]
 # Below this many files to read a pool costs more to start than it saves.
 POOL_THRESHOLD = 500
+# What a file the store does not know compares with: no size and mtime match it.
+_NONE: tuple[int, int, str] = (-1, -1, "")
 _CHUNK = 100
 
 
@@ -133,18 +135,23 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
     # Records the API wrote straight into a shared store are no seeds folder's to remove.
-    stored = store.file_states()
-    known = {name: state for name, state in stored.items() if not is_held(name)}
-    removed = sorted(set(known) - set(on_disk))
+    # Plain tuples compared, no object per file: this is all a build with nothing new does.
+    known = store.file_stamps()
+    removed = sorted(name for name in known.keys() - on_disk.keys() if not is_held(name))
+    stale = [name for name, st in on_disk.items()
+             if known.get(name, _NONE)[:2] != (st.st_size, st.st_mtime_ns)]
     retry = {name for name in store.retry_paths() if not is_held(name)}
-    candidates = sorted(
-        name for name, st in on_disk.items()
-        if name not in known or name in retry
-        or (known[name].size, known[name].mtime_ns) != (st.st_size, st.st_mtime_ns)
-    )
+    # Files rejected for a reason that may pass without them changing (a duplicate, a date too
+    # far ahead) are parsed again only when something could have resolved them since they were
+    # last tried: a file of the seeds changed or went, a commit to the store (a held rival), or
+    # another day. Else a build with nothing new would parse every one of them, every time.
+    mark = f"{store.head()}:{now.date().isoformat()}"
+    if retry and not stale and not removed and store.retried() == mark:
+        retry = set()
+    candidates = sorted(set(stale) | retry)
     jobs: list[_Job] = [
         (name, on_disk[name].st_size, on_disk[name].st_mtime_ns,
-         known[name].digest if name in known and name not in retry else None)
+         known[name][2] if name in known and name not in retry else None)
         for name in candidates
     ]
     chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))
@@ -153,10 +160,11 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     errors: list[RecordError] = []
     ingested = touched_only = done = 0
     with store.transaction():
+        head = store.head()  # this transaction's writes are the only ones until it commits
         changed |= store.release_due(now_epoch)
         changed |= store.remove_files(removed)
         pool = workers if len(jobs) >= POOL_THRESHOLD else None
-        if pool is not None and not stored:
+        if pool is not None and not known:
             store.defer_indexes()  # a cold load: nothing to delete until it commits
         for outcomes in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
             batch: list[Outcome] = []
@@ -181,6 +189,11 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
             done += len(outcomes)
             if progress is not None:
                 progress(done, len(candidates))
+    # Every file in retry was tried against the state this commit made: noted, unless another
+    # writer committed meanwhile (then the next ingest tries them again).
+    if candidates and store.head() == head + (1 if changed else 0):
+        with store.transaction():
+            store.note_retried(f"{head + (1 if changed else 0)}:{now.date().isoformat()}")
     # The pages written are committed: keep none (a build forks render workers next, and each
     # would count them as its own memory).
     store.shrink_memory()

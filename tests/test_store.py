@@ -323,6 +323,48 @@ def test_the_change_log_names_the_feeds_each_commit_changed(
         store.close()
 
 
+def test_the_state_changes_with_each_commit_and_is_kept_when_reopened(
+        location: str, settings: Settings) -> None:
+    store = open_store(location)
+    try:
+        empty = store.state()
+        _ingest(store, settings)
+        changed = store.state()
+        _ingest(store, settings)  # nothing changed: the same state
+        assert empty != changed == store.state()
+    finally:
+        store.close()
+    again = open_store(location)
+    try:
+        assert again.state() == changed
+    finally:
+        again.close()
+
+
+def test_the_retried_note_is_kept_and_replaced(opened: Store) -> None:
+    assert opened.retried() is None
+    for mark in ("3:2026-01-01", "4:2026-01-02"):
+        with opened.transaction():
+            opened.note_retried(mark)
+        assert opened.retried() == mark
+
+
+def test_a_store_made_anew_never_repeats_an_older_ones_state(
+        tmp_path: Path, settings: Settings) -> None:
+    states = []
+    for _ in range(2):
+        shutil.rmtree(tmp_path / "store", ignore_errors=True)
+        (tmp_path / "store").mkdir()
+        store = open_store(tmp_path / "store" / "store.sqlite3")
+        try:
+            _ingest(store, settings)
+            states.append(store.state())
+        finally:
+            store.close()
+    assert states[0] != states[1]
+    assert states[0].endswith(":1") and states[1].endswith(":1")  # same head, other store
+
+
 def test_wait_for_change_wakes_on_a_commit_elsewhere(
         location: str, settings: Settings) -> None:
     waiter, writer = open_store(location), open_store(location)

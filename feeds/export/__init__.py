@@ -20,10 +20,11 @@ stays complete until the build after next recycles it (the retired tree is kept 
 readers). A build killed at any moment leaves the link on the current tree; the next build
 deletes the half-written one. A lock refuses a second concurrent build.
 
-A build with nothing to change (every document's content key as in the manifest) writes
-nothing, not even a new tree. Documents whose version changed are rendered; those that render
-to bytes a tree already holds are kept or linked, not rewritten. Only written documents are
-compressed.
+A build with nothing to change writes nothing, not even a new tree: ``stamp`` says so at once
+when neither the store nor the settings changed since the current tree was built, else every
+document's content key is compared with the manifest. Documents whose version changed are
+rendered; those that render to bytes a tree already holds are kept or linked, not rewritten.
+Only written documents are compressed.
 
 The package: ``plan`` (which documents and bytes: content keys against a manifest),
 ``manifest`` (the manifest's format and predicates), ``trees`` (lock, recycling, durability,
@@ -53,6 +54,7 @@ from feeds.export.manifest import (
     sibling_paths,
 )
 from feeds.export.plan import plan
+from feeds.export.stamp import Stamp, read_stamp, token, write_stamp
 from feeds.export.trees import (
     build_lock,
     builds_dir,
@@ -126,9 +128,18 @@ def _export(store: Store, settings: Settings, output: Path,
     root = builds_dir(output)
     current = current_tree(output, root)
     remove_stale(root, keep=current)
+    # Read before any document: a commit after it makes the stamp older than the tree, never
+    # newer (the next build then compares content keys).
+    built_from = token(settings, store.state())
+    if current is not None:
+        stamp = read_stamp(root)
+        if stamp is not None and stamp.tree == current.name and stamp.token == built_from:
+            return ExportReport(0, stamp.files, 0, stamp.files, output)
     todo = plan(store, settings, read_manifest_document(current) if current else {})
     if todo.unchanged:
         files = file_count(todo.reusable)
+        if current is not None:
+            write_stamp(root, Stamp(current.name, built_from, files))
         return ExportReport(0, files, 0, files, output)
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     todo.prepare(workers)
@@ -163,8 +174,10 @@ def _export(store: Store, settings: Settings, output: Path,
     if current is not None:
         retire(root, current)
     remove_stale(root, keep=tree)
+    files = file_count(builder.manifest)
+    write_stamp(root, Stamp(tree.name, built_from, files))
     return ExportReport(builder.written, builder.unchanged, removed(reusable, builder.manifest),
-                        file_count(builder.manifest), output)
+                        files, output)
 
 
 def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:

@@ -173,6 +173,9 @@ class Store(Protocol):
 
     # -- files -------------------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]: ...
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        """``file_states`` as plain tuples (size, mtime_ns, digest): what every ingest compares
+        the seeds folder with, so no object is made per file."""
     def touch_file(self, path: str, state: FileState) -> None: ...
     def rejected(self) -> list[tuple[str, str]]: ...
     def record_path(self, record_id: str) -> str | None: ...
@@ -180,6 +183,11 @@ class Store(Protocol):
     # -- changes (inside a transaction) --------------------------------------------------------
     def remove_files(self, paths: Sequence[str]) -> set[str]: ...
     def retry_paths(self) -> set[str]: ...
+    def retried(self) -> str | None:
+        """What the last ingest that parsed the ``retry_paths`` again noted (``feeds.ingest``)."""
+
+    def note_retried(self, mark: str) -> None:
+        """Note ``mark`` as ``retried`` (inside a transaction)."""
     def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
         """Store what became of a batch of files (in path order, each once): records, or
         rejections, settled as ``batch.settle`` says, in a few bulk statements. Returns the
@@ -223,6 +231,11 @@ class Store(Protocol):
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""
+
+    def state(self) -> str:
+        """A token of what the store holds for documents: this store's id (made once, when it
+        is created) and its head, so no two stores, nor two states of one, share it (an export
+        compares it with the one it was built from: ``feeds.export.stamp``)."""
 
     def wait_for_change(self, seq: int, timeout: float) -> int:
         """Block (in a thread of its own) until the head passes ``seq`` or ``timeout`` seconds

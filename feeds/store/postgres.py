@@ -39,7 +39,7 @@ from feeds.store import (
 )
 from feeds.store.batch import Holder, Outcome, settle
 from feeds.store.postgres_listen import Listener
-from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION
+from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
 __all__ = ["CHANNEL", "PostgresStore"]
 
@@ -83,6 +83,7 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
                     conn.execute(SCHEMA)
+                conn.execute(STORE_ID)  # a store made before it had an id gets one
                 row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except psycopg.Error as exc:
             raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
@@ -247,6 +248,9 @@ class PostgresStore:
         """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
         return int(self._one(_HEAD))
 
+    def state(self) -> str:
+        return str(self._one(STATE))
+
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""
         rows = self._rows("SELECT seq, feeds FROM changes WHERE seq > %s ORDER BY seq", (seq,))
@@ -266,6 +270,10 @@ class PostgresStore:
     def file_states(self) -> dict[str, FileState]:
         rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def touch_file(self, path: str, state: FileState) -> None:
         self._rows("UPDATE files SET size=%s, mtime_ns=%s WHERE path=%s", (state.size, state.mtime_ns, path))
@@ -287,6 +295,14 @@ class PostgresStore:
 
     def retry_paths(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT path FROM files WHERE retry")}
+
+    def retried(self) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key='retried'")
+        return str(rows[0][0]) if rows else None
+
+    def note_retried(self, mark: str) -> None:
+        self._rows("INSERT INTO meta VALUES ('retried', %s) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (mark,))
 
     def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
         """As SQLite's: one query for the stored files the batch touches or rivals, then each

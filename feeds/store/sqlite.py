@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, feeds TEXT NOT NULL, at INTEGER NOT NULL
 );
 """
+# A store's id, made once, so a store rebuilt from scratch never repeats an older one's state.
+_STORE_ID = "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(16))));"
+_STATE = ("SELECT (SELECT value FROM meta WHERE key='store_id'), "
+          "(SELECT coalesce(max(seq), 0) FROM changes)")
 # How often wait_for_change asks SQLite whether another connection committed.
 CHANGE_POLL_SECONDS = 0.025
 
@@ -113,6 +117,7 @@ class SQLiteStore:
                     db.executescript(
                         "BEGIN IMMEDIATE;" + _SCHEMA
                         + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                        + _STORE_ID
                         + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
                         + "COMMIT;"
                     )
@@ -134,6 +139,8 @@ class SQLiteStore:
                     )
                 if "changes" not in tables:
                     db.executescript(_CHANGES)
+                if db.execute(_STATE).fetchone()[0] is None:  # a store made before it had an id
+                    db.execute(_STORE_ID)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable store ({exc}); rebuild it from the seeds with "
@@ -208,6 +215,10 @@ class SQLiteStore:
         """The sequence number of the newest committed change (as this connection sees it); 0 if none."""
         return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
 
+    def state(self) -> str:
+        store_id, head = self.db.execute(_STATE).fetchone()
+        return f"{store_id}:{head}"
+
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it (one read)."""
         rows = self.db.execute("SELECT seq, feeds FROM changes WHERE seq > ? ORDER BY seq",
@@ -241,6 +252,10 @@ class SQLiteStore:
         rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: row[1:] for row in rows}
+
     def touch_file(self, path: str, state: FileState) -> None:
         """Record a new size and mtime for a file whose content did not change."""
         self.db.execute(
@@ -267,6 +282,13 @@ class SQLiteStore:
     def retry_paths(self) -> set[str]:
         """Rejected files to parse again even though they did not change."""
         return {r[0] for r in self.db.execute("SELECT path FROM files WHERE retry = 1")}
+
+    def retried(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='retried'").fetchone()
+        return None if row is None else str(row[0])
+
+    def note_retried(self, mark: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('retried', ?)", (mark,))
 
     def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
         """Store what became of a batch of files, in path order (see ``batch.settle``); returns
