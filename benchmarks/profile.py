@@ -144,11 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     edit_one(seeds)
     profiles.append(record("one-record edit, steady state (the tree from two builds back recycled)",
                            build, work / "edit.txt", args.rate))
-    # The build compared with Hugo's at limit 50: RSS only, no archives, nothing compressed.
+    # The build compared with Hugo's at limit 50: RSS only, no archives, nothing compressed,
+    # no HTML page per feed.
     same = fresh(root / f"profile-{args.records}-rss")
     rss_only = config(same / "feeds.yaml", pristine, same, formats=["rss"], archives=False,
-                      precompress=False)
-    profiles.append(record("Hugo-equivalent build (RSS only, no archives, no precompression), "
+                      precompress=False, feed_pages=False)
+    profiles.append(record("Hugo-equivalent build (RSS only, no archives, no precompression, "
+                           "no feed pages), "
                            "from nothing", feeds("build", "--config", str(rss_only)),
                            same / "rss-only.txt", args.rate))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -289,10 +289,11 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     log(f"ingest cold {cold.seconds:.2f}s, no-op {result['ingest_noop_s']:.2f}s")
 
     if room("the Hugo-equivalent build", SAME_BUILD_DISK_PER_BYTE):
-        # Hugo-equivalent: RSS only, current pages only, nothing compressed, from nothing.
+        # Hugo-equivalent: RSS only, current pages only, nothing compressed, no HTML page per
+        # feed (Hugo's build renders none), from nothing.
         work = fresh(root / f"work-{n}")
         cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
-                     precompress=False)
+                     precompress=False, feed_pages=False)
         step("Hugo-equivalent build")
         same = run_feeds("build", "--config", str(cfg))
         result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb

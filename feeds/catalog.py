@@ -18,6 +18,7 @@ __all__ = [
     "feed_document_path",
     "feed_documents",
     "feed_page_path",
+    "feed_site_path",
     "newest_page",
     "page",
     "pages",
@@ -103,8 +104,10 @@ def pages(feed: FeedRow, settings: Settings) -> Iterator[FeedPage]:
 
 
 def feed_documents(feed: FeedRow, settings: Settings) -> Iterator[str]:
-    """A feed's documents: its HTML page, then its current and archive pages in each format."""
-    yield feed_page_path(feed.path)
+    """A feed's documents: its HTML page (if ``feed_pages``), then its current and archive
+    pages in each format."""
+    if settings.feed_pages:
+        yield feed_page_path(feed.path)
     for feed_page in pages(feed, settings):
         for fmt in settings.formats:
             yield feed_document_path(feed.path, fmt, feed_page.number)
@@ -137,6 +140,13 @@ def parse_feed_document_path(path: str) -> tuple[str, int | None, str] | None:
 def feed_page_path(feed: str) -> str:
     """``topics/ai`` → ``topics/ai/index.html``, the feed's HTML page (served at ``/topics/ai/``)."""
     return f"{feed}/index.html"
+
+
+def feed_site_path(feed: str, settings: Settings) -> str:
+    """The site path a feed's documents link to as its web page (Atom ``alternate``, RSS
+    ``<link>``, JSON Feed ``home_page_url``, OPML ``htmlUrl``): its HTML page, ``topics/ai/``;
+    without feed pages, the site's index (``""``), which lists every feed."""
+    return feed + "/" if settings.feed_pages else ""
 
 
 def parse_feed_page_path(path: str) -> str | None:

@@ -85,7 +85,9 @@ def _parse(path: str, body: bytes) -> tuple[str | None, list[str], str | None]:
             if root.tag != _ROOTS[suffix]:
                 return f"root element {root.tag}, expected {_ROOTS[suffix]}", [], None
             selves = root.xpath("//*[local-name()='link' and @rel='self']/@href")
-            return None, [], str(selves[0]) if selves else None
+            # RSS names its site as element text, which the href scan cannot see.
+            site = [str(url).strip() for url in root.xpath("/rss/channel/link/text()")]
+            return None, site, str(selves[0]) if selves else None
         if suffix == ".html":
             etree.fromstring(body, etree.HTMLParser(no_network=True))
     except (ValueError, etree.XMLSyntaxError) as exc:

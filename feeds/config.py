@@ -78,6 +78,13 @@ class Settings:
     formats: tuple[str, ...] = ("atom", "rss", "json")
     archives: bool = True
     precompress: bool = True
+    # Archive pages' siblings too: off, since readers rarely fetch archives and compressing
+    # them was two thirds of a build's compression; servers and hosts compress them on demand.
+    precompress_archives: bool = False
+    # False: no HTML page per feed (a feed-only site: a feed CDN, an aggregator's endpoint);
+    # the feeds' site links (Atom alternate, RSS <link>, JSON Feed home_page_url, OPML
+    # htmlUrl) then point to the site's index, which lists the feeds without linking pages.
+    feed_pages: bool = True
     # A build's processes that parse records and render entries; 0 means one per CPU.
     build_processes: int = 0
     # Server processes of `feeds serve` (its --workers): one ingests, all serve.

@@ -15,7 +15,7 @@ from pathlib import Path
 __all__ = ["fsync", "replace_atomically", "write_atomically"]
 
 
-def fsync(path: Path) -> None:
+def fsync(path: str | Path) -> None:
     """Make a file's bytes, or the entries added to or removed from a directory, survive a
     power cut."""
     descriptor = os.open(path, os.O_RDONLY)

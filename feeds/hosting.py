@@ -14,7 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from feeds.catalog import STATIC_DOCUMENTS
+from feeds.catalog import STATIC_DOCUMENTS, parse_feed_document_path
+from feeds.compress import MIN_SIZE
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.http import EXPOSED_HEADERS, document_cache_control
@@ -30,6 +31,7 @@ __all__ = [
     "VARY",
     "headers_file",
     "nginx_conf",
+    "precompressed",
     "url_paths",
 ]
 
@@ -43,6 +45,21 @@ IMMUTABLE_MARKERS = ".immutable"
 SIBLINGS = {"gzip": ".gz", "br": ".br"}
 VARY = "Accept-Encoding"
 CORS = "*"
+
+
+def precompressed(path: str, settings: Settings) -> bool:
+    """True when an export writes ``path``'s ``.gz``/``.br`` siblings (those smaller than it).
+
+    Current documents are fetched all the time, so they are compressed once, at build time.
+    Archive pages are fetched rarely (a new subscriber's reader walking back, RFC 5005) and
+    hold most of an export's bytes: compressing them all was two thirds of a cold build's
+    compression, so they are left to the server, nginx's ``gzip on`` and CDNs, which compress
+    on demand and cache, unless ``precompress_archives`` asks for the old behaviour.
+    """
+    if not settings.precompress:
+        return False
+    parsed = parse_feed_document_path(path)
+    return settings.precompress_archives or parsed is None or parsed[1] is None
 
 
 
@@ -108,6 +125,10 @@ def nginx_conf(settings: Settings) -> str:
     charset_types = " ".join(
         value.split(";")[0] for ext, value in media_types.items() if "charset" in value and ext != "html"
     )
+    # What nginx compresses on the fly where a document has no sibling (archive pages): every
+    # type feeds serves but PNG, already compressed (text/html is always in nginx's list).
+    compressible = " ".join(sorted({value.split(";")[0] for value in media_types.values()}
+                                   - {"image/png", "text/html"}))
     current = document_cache_control(settings, immutable=False)
     archived = document_cache_control(settings, immutable=True)
     common = (
@@ -143,10 +164,15 @@ charset_types {charset_types};
 index index.html;
 
 {_nginx_keys()}
-# Serve the precompressed siblings the export writes next to each document (.gz, .br).
+# Serve the precompressed siblings the export writes next to current documents (.gz, .br);
+# archive pages have none (unless precompress_archives): gzip them on the fly, as the server
+# does, from the size the server starts compressing at.
 gzip_static on;
+gzip on;
+gzip_min_length {MIN_SIZE};
+gzip_types {compressible};
 # brotli_static needs the ngx_brotli module (not in Debian's nginx); where it is loaded:
-# brotli_static on;
+# brotli_static on; brotli on; brotli_types {compressible};
 
 location / {{
         add_header Cache-Control "{current}" always;

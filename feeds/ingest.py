@@ -22,6 +22,7 @@ from feeds.parse import (
 )
 from feeds.pool import Workers
 from feeds.store import HELD_PREFIX, FileState, Store, StoredRecord, is_held
+from feeds.store.batch import Outcome
 from feeds.validate import record_from_mapping
 
 __all__ = ["IngestReport", "ingest", "ingest_held", "is_scheduled", "parse_record", "release",
@@ -89,23 +90,14 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _settle_rivals(store: Store, name: str, record: StoredRecord) -> set[str]:
-    """Two files with one id or URL: the file name that sorts first wins, whatever came first."""
-    changed: set[str] = set()
-    for other, name_of_field in store.rivals(record, name):
-        reason = f"which has the same {name_of_field} and wins because its name sorts first"
-        if other < name:
-            raise RecordError(name, name_of_field, f"duplicate of {other}, {reason}", retry=True)
-        changed |= store.demote(other, f"{name_of_field}: duplicate of {name}, {reason}")
-    return changed
-
-
 # (file name, size, mtime, digest already stored or None to parse whatever the bytes)
 _Job = tuple[str, int, int, str | None]
 # What became of a file: unreadable (error), unchanged bytes (state only), or parsed.
 _Outcome = tuple[str, FileState | None, StoredRecord | RecordError | None]
 # Below this many files to read a pool costs more to start than it saves.
 POOL_THRESHOLD = 500
+# What a file the store does not know compares with: no size and mtime match it.
+_NONE: tuple[int, int, str] = (-1, -1, "")
 _CHUNK = 100
 
 
@@ -149,17 +141,22 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     now_epoch = _epoch(now)
     on_disk = scan_seeds(seeds_dir)
     # Records the API wrote straight into a shared store are no seeds folder's to remove.
-    known = {name: state for name, state in store.file_states().items() if not is_held(name)}
-    removed = sorted(set(known) - set(on_disk))
+    # Plain tuples compared, no object per file: this is all a build with nothing new does.
+    known = store.file_stamps()
+    removed = sorted(name for name in known.keys() - on_disk.keys() if not is_held(name))
+    stale = [name for name, st in on_disk.items()
+             if known.get(name, _NONE)[:2] != st]
     retry = {name for name in store.retry_paths() if not is_held(name)}
-    candidates = sorted(
-        name for name, st in on_disk.items()
-        if name not in known or name in retry
-        or (known[name].size, known[name].mtime_ns) != st
-    )
+    # Files rejected for a reason that may pass without them changing (a duplicate, a date too
+    # far ahead) are parsed again only when something could have resolved them since they were
+    # last tried: a file of the seeds changed or went, a commit to the store (a held rival), or
+    # another day. Else a build with nothing new would parse every one of them, every time.
+    mark = f"{store.head()}:{now.date().isoformat()}"
+    if retry and not stale and not removed and store.retried() == mark:
+        retry = set()
+    candidates = sorted(set(stale) | retry)
     jobs: list[_Job] = [
-        (name, *on_disk[name],
-         known[name].digest if name in known and name not in retry else None)
+        (name, *on_disk[name], known[name][2] if name in known and name not in retry else None)
         for name in candidates
     ]
     chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))
@@ -168,37 +165,40 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     errors: list[RecordError] = []
     ingested = touched_only = done = 0
     with store.transaction():
+        head = store.head()  # this transaction's writes are the only ones until it commits
         changed |= store.release_due(now_epoch)
-        for name in removed:
-            changed |= store.remove_file(name)
+        changed |= store.remove_files(removed)
         pool = workers if len(jobs) >= POOL_THRESHOLD else None
+        if pool is not None and not known:
+            store.defer_indexes()  # a cold load: nothing to delete until it commits
         for outcomes in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
+            batch: list[Outcome] = []
+            unread: list[RecordError] = []
             for name, state, result in outcomes:
-                done += 1
                 if state is None:
                     assert isinstance(result, RecordError)
-                    errors.append(result)
-                    continue
-                if result is None:
+                    unread.append(result)
+                elif result is None:
                     store.touch_file(name, state)
                     touched_only += 1
                 else:
-                    try:
-                        if isinstance(result, RecordError):
-                            raise result
-                        changed |= _settle_rivals(store, name, result)
-                    except RecordError as error:
-                        # Without its traceback: the report outlives this frame and its locals.
-                        errors.append(error.with_traceback(None))
-                        changed |= store.reject_file(name, state, f"{error.field}: {error.reason}",
-                                                     retry=error.retry)
-                    else:
-                        scheduled = is_scheduled(result.published_at, now_epoch,
-                                                 schedule_tolerance)
-                        changed |= store.put_record(name, state, result, scheduled)
-                        ingested += 1
-                if progress is not None:
-                    progress(done, len(candidates))
+                    batch.append(Outcome(name, state, result, isinstance(result, StoredRecord)
+                                         and is_scheduled(result.published_at, now_epoch,
+                                                          schedule_tolerance)))
+            written, rejected = store.write_files(batch)
+            changed |= written
+            ingested += len(batch) - len(rejected)
+            # Without their tracebacks: the report outlives this frame and its locals.
+            errors += sorted((error.with_traceback(None) for error in unread + rejected),
+                             key=lambda error: error.path)
+            done += len(outcomes)
+            if progress is not None:
+                progress(done, len(candidates))
+    # Every file in retry was tried against the state this commit made: noted, unless another
+    # writer committed meanwhile (then the next ingest tries them again).
+    if candidates and store.head() == head + (1 if changed else 0):
+        with store.transaction():
+            store.note_retried(f"{head + (1 if changed else 0)}:{now.date().isoformat()}")
     # The pages written are committed: keep none (a build forks render workers next, and each
     # would count them as its own memory).
     store.shrink_memory()
@@ -230,8 +230,9 @@ def ingest_held(store: Store, name: str, data: bytes, max_bytes: int,
         state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
         scheduled = is_scheduled(record.published_at, _epoch(now), schedule_tolerance)
         with store.transaction():
-            changed = (_settle_rivals(store, path, record)
-                       | store.put_record(path, state, record, scheduled))
+            changed, rejected = store.write_files([Outcome(path, state, record, scheduled)])
+            if rejected:
+                raise rejected[0]  # and the transaction leaves the store as it was
     except RecordError as error:
         return IngestReport(seen=1, rejected=1, errors=(error.with_traceback(None),))
     return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))
@@ -248,5 +249,5 @@ def unpublish_held(store: Store, record_id: str) -> IngestReport:
         stored = StoredRecord.of(record)
         data = stored.data.encode()
         state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
-        changed = store.put_record(path, state, stored)
+        changed, _ = store.write_files([Outcome(path, state, stored)])
     return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))

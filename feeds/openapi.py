@@ -169,6 +169,14 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "type": "object", "required": ["status", "error"],
             "properties": {"status": {"const": "unavailable"}, "error": {"type": "string"}}}}}},
     }
+    # Each feed's HTML page, unless the site publishes feeds only (Settings.feed_pages).
+    feed_pages = {
+        "/all/": get("The page of every article (HTML)", site),
+        "/all/index.html": get("The page of every article (HTML)", site),
+        "/{kind}/{slug}/": get("A topic's or provider's page (HTML)", site, [kind, slug]),
+        "/{kind}/{slug}/index.html": get("A topic's or provider's page (HTML)", site,
+                                         [kind, slug]),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -182,11 +190,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/index.html": get("Index of every feed (HTML)", site),
             "/feeds.opml": get("Every feed as an OPML 2.0 outline", outline),
             "/{asset}": get("A static asset of the pages", assets, [asset]),
-            "/all/": get("The page of every article (HTML)", site),
-            "/all/index.html": get("The page of every article (HTML)", site),
-            "/{kind}/{slug}/": get("A topic's or provider's page (HTML)", site, [kind, slug]),
-            "/{kind}/{slug}/index.html": get("A topic's or provider's page (HTML)", site,
-                                             [kind, slug]),
+            **(feed_pages if settings.feed_pages else {}),
             "/feeds/all.{ext}": get("Every article: the newest page", feed_responses,
                                               [ext, limit, *filters]),
             "/feeds/{kind}/{slug}.{ext}": get("A topic's or provider's newest page", feed_responses,

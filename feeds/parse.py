@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Hashable, Mapping
 from datetime import date, datetime, time
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -139,7 +140,15 @@ _VALUE = (
     rf"|[0-9]+[^\W\d_][^ \n:#]* (?=[^ \n]){_REST})"
 )
 _LINE = rf"(?: {{0,40}}(?:- +)?{_KEY}:(?: +{_VALUE})?| {{0,40}}- +{_VALUE})? *"
-_PLAIN_YAML = re.compile(rf"(?:{_LINE}\n)*{_LINE}")
+
+
+@cache
+def _plain_yaml() -> re.Pattern[str]:
+    """The pattern, compiled on first use: compiling it is a fifth of a build with nothing to
+    ingest, which parses no record."""
+    return re.compile(rf"(?:{_LINE}\n)*{_LINE}")
+
+
 # Outside PyYAML's printable set, or line breaks only in YAML 1.1 (NEL, LS, PS), or a BOM.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                       "\U00010000-\U0010ffff]")
@@ -181,7 +190,7 @@ def _same_in_pyyaml(value: Any, budget: int) -> bool:
 
 def _load_fast(source: str) -> dict[str, Any] | None:
     """The front matter read by yaml_rs, or None when PyYAML must read it."""
-    if (yaml_rs is None or not _PLAIN_YAML.fullmatch(source) or _UNUSUAL.search(source)
+    if (yaml_rs is None or not _plain_yaml().fullmatch(source) or _UNUSUAL.search(source)
             or _QUOTED_DATE.search(source)):
         return None
     try:

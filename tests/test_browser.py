@@ -39,13 +39,23 @@ STAND_IN_IMAGE = (
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     """The app on 127.0.0.1 with the sample seeds; yields its origin and settings."""
-    root = tmp_path_factory.mktemp("browser")
+    yield from _serve(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def feeds_only_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    """The same with ``feed_pages: false``: feeds and the index, no page per feed."""
+    yield from _serve(tmp_path_factory.mktemp("browser-feeds-only"), feed_pages=False)
+
+
+def _serve(root: Path, feed_pages: bool = True) -> Iterator[tuple[str, Settings]]:
     shutil.copytree(SEEDS, root / "seeds")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     origin = f"http://127.0.0.1:{listener.getsockname()[1]}/"
     settings = Settings(seeds_dir=root / "seeds", store_path=root / "store.sqlite3",
-                        output_dir=root / "output", base_url=origin, access_log=False)
+                        output_dir=root / "output", base_url=origin, access_log=False,
+                        feed_pages=feed_pages)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -164,6 +174,32 @@ def test_browser_index_lists_every_feed(page: Any, site: tuple[str, Settings]) -
     assert page.locator("link[rel=alternate][type='application/atom+xml']").get_attribute("href") \
         == f"{origin}feeds/all.atom"
     _screenshot(page, "index.png")
+
+
+def test_browser_feeds_only_index_lists_feeds_and_its_links_lead_to_documents(
+        browser: Any, feeds_only_site: tuple[str, Settings]) -> None:
+    origin, settings = feeds_only_site
+    for tab in _tab(browser, feeds_only_site):
+        tab.goto(origin)
+        listed = tab.locator("li.feed").evaluate_all("items => items.map(i => i.dataset.feed)")
+        assert sorted(listed) == sorted(feed.path for feed in _feeds(settings))
+        assert tab.locator("li.feed h3 a").count() == 0
+        # The filter still works without pages to link to.
+        tab.locator("#filter").fill("cybersecurity")
+        assert tab.locator("li.feed:visible").evaluate_all(
+            "items => items.map(i => i.dataset.feed)") == ["topics/cybersecurity"]
+        links = tab.locator("a[href^='http://127.0.0.1']").evaluate_all(
+            "links => links.map(a => a.href)")
+        assert links and all(link.startswith(f"{origin}feeds") for link in links)
+        _screenshot(tab, "feeds-only-index.png")
+        assert tab.request.get(f"{origin}topics/cybersecurity/").status == 404
+        # The feed's styled view sends its web-page link to the index, which exists.
+        tab.goto(f"{origin}feeds/topics/cybersecurity.atom")
+        page_link = tab.locator("a", has_text="Open this feed's web page")
+        assert page_link.get_attribute("href") == origin
+        page_link.click()
+        tab.wait_for_url(origin)
+        assert tab.locator("li.feed").count() == len(listed)
 
 
 def test_browser_typing_in_the_filter_narrows_the_list(page: Any, site: tuple[str, Settings]) -> None:

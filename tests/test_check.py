@@ -61,8 +61,8 @@ def test_check_reports_a_deleted_file(sound: Path) -> None:
 def test_check_reports_a_broken_internal_link(sound: Path) -> None:
     # Drop the oldest archive page cleanly (files and manifest entry): page 2 still links to it.
     files = json.loads((sound / MANIFEST).read_text())
-    for name in ("feeds/all/archive/1.atom", "feeds/all/archive/1.atom.gz",
-                 "feeds/all/archive/1.atom.br", ".immutable/feeds/all/archive/1.atom"):
+    # (Archive pages have no precompressed siblings: feeds.hosting.precompressed.)
+    for name in ("feeds/all/archive/1.atom", ".immutable/feeds/all/archive/1.atom"):
         (sound / name).unlink()
     del files["files"]["feeds/all/archive/1.atom"]
     (sound / MANIFEST).write_text(json.dumps(files))
@@ -70,6 +70,17 @@ def test_check_reports_a_broken_internal_link(sound: Path) -> None:
         "feeds/all/archive/2.atom: links to http://feeds.test/feeds/all/archive/1.atom, "
         "which is not in the export",
     ]
+
+
+def test_check_reports_an_rss_channel_link_to_a_missing_page(sound: Path) -> None:
+    files = json.loads((sound / MANIFEST).read_text())
+    for name in ("providers/cio-com/index.html", "providers/cio-com/index.html.gz",
+                 "providers/cio-com/index.html.br"):
+        (sound / name).unlink()
+    del files["files"]["providers/cio-com/index.html"]
+    (sound / MANIFEST).write_text(json.dumps(files))
+    assert ("feeds/providers/cio-com.rss: links to http://feeds.test/providers/cio-com/, "
+            "which is not in the export") in check_export(sound)
 
 
 def test_check_reports_a_secured_fragment_and_an_unpublished_record(

@@ -24,9 +24,10 @@ import pytest
 
 from benchmarks.corpus import generate
 from feeds.check import check_export
+from feeds.compress import MIN_SIZE
 from feeds.config import Settings
 from feeds.errors import ExportError
-from feeds.export import MANIFEST, ExportReport, build_lock, builds_dir, export
+from feeds.export import MANIFEST, ExportReport, build_lock, builds_dir, export, read_manifest
 from feeds.export.builder import TreeBuilder
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
@@ -176,6 +177,22 @@ def test_export_writes_smaller_precompressed_siblings_listed_in_the_manifest(out
             assert sibling.exists() == (coding in entry["encoded"])
             if sibling.exists():
                 assert sibling.stat().st_size < entry["size"]
+
+
+def test_export_precompresses_current_documents_and_archive_pages_only_when_asked(
+        archived: Settings) -> None:
+    _build(archived)
+    files = read_manifest(archived.output_dir)
+    archives = [p for p in files if "/archive/" in p]
+    assert archives and all(files[p]["size"] >= MIN_SIZE for p in archives)
+    assert all(files[p]["encoded"] == {} for p in archives)
+    assert not [p for p in _snapshot(archived.output_dir) if "/archive/" in p and p.endswith((".gz", ".br"))]
+    assert files["feeds/all.atom"]["encoded"].keys() == {"gzip", "br"}
+    # The old behaviour, named: a settings change, so the next build adds the archives' siblings.
+    _build(dataclasses.replace(archived, precompress_archives=True))
+    files = read_manifest(archived.output_dir)
+    assert all(files[p]["encoded"].keys() == {"gzip", "br"} for p in archives)
+    assert check_export(archived.output_dir) == []
 
 
 def test_export_headers_file_gives_each_document_its_type_and_caching(archived: Settings) -> None:

@@ -78,7 +78,7 @@ def test_entries_rendered_in_a_batch_equal_entries_rendered_alone(store: Store) 
                    for body in alone), fmt
 
 
-def test_documents_after_prepare_use_the_fragments_it_kept_without_reading_the_store(
+def test_documents_after_prepare_render_no_entry_again(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(store_path=store.path)
     renderer = Renderer(store, settings)
@@ -86,9 +86,41 @@ def test_documents_after_prepare_use_the_fragments_it_kept_without_reading_the_s
     renderer.prepare(paths)
     expected = {path: Renderer(store, settings).render(path) for path in paths}
 
-    def no_reads(*args: object, **kwargs: object) -> dict[str, bytes]:
-        raise AssertionError("fragments read back from the store")
+    def no_records(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("an entry rendered again: prepare left it out")
 
-    monkeypatch.setattr(store, "fragments", no_reads)
+    # Documents read the fragments prepare stored; only a missing one reads its record.
+    monkeypatch.setattr(store, "records", no_records)
     for path in paths:
         assert renderer.render(path) == expected[path], path
+
+
+def test_fragments_build_each_records_content_once_for_all_formats(store: Store) -> None:
+    from feeds.render.content import content_html
+
+    rows = [(record_id, data, ("atom", "rss", "json"))
+            for record_id, data in store.record_rows(sorted(store.record_digests()))]
+    content_html.cache_clear()
+    rendered = fragments.render_rows(rows, "tag:x,2024:")
+    assert len(rendered) == 3 * len(rows) > 0
+    assert content_html.cache_info().misses == len(rows)
+
+
+def test_fragments_stored_chunk_by_chunk_are_kept_if_a_later_chunk_fails(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = sorted(store.record_digests())[:25]
+    monkeypatch.setattr(fragments, "CHUNK", 10)
+    real = fragments.render_rows
+    calls: list[int] = []
+
+    def failing_second_chunk(rows: list[fragments.Row], id_prefix: str) -> list[fragments.Fragment]:
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real(rows, id_prefix)
+
+    monkeypatch.setattr(fragments, "render_rows", failing_second_chunk)
+    with pytest.raises(RuntimeError, match="killed"):
+        fragments.fill(store, {i: ("atom",) for i in ids}, "tag:x,2024:", "k")
+    # Each chunk's fragments committed on their own: what was rendered is not thrown away.
+    assert len(store.fragments(ids, "atom", "k")) == 10

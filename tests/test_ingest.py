@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.config import Settings
-from feeds.ingest import ingest, release
+from feeds.ingest import ingest, ingest_held, release
 from feeds.store import Store
 
 
@@ -187,3 +187,31 @@ def test_ingest_publishes_a_record_a_few_seconds_ahead_at_once(store: Store,
            now=datetime(2030, 1, 1, 12, 0, tzinfo=UTC), schedule_tolerance=10)
     assert SCHEDULED_ID in store.published_ids()
     assert store.next_due() is None
+
+
+def test_ingest_with_nothing_new_does_not_parse_a_duplicate_again_until_a_new_day(
+        store: Store, settings: Settings) -> None:
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    now = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    first = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert first.rejected == 1
+    quiet = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert (quiet.rejected, quiet.unchanged, quiet.seen) == (0, 10, 10)
+    assert len(store.rejected()) == 1  # still rejected: only not parsed again
+    next_day = ingest(store, settings.seeds_dir, settings.max_record_bytes,
+                      now=datetime(2026, 1, 2, 10, tzinfo=UTC))
+    assert next_day.rejected == 1
+
+
+def test_ingest_parses_a_duplicate_again_after_a_commit_elsewhere(
+        store: Store, settings: Settings) -> None:
+    """A rival may be a record the API holds in the store: any commit may have resolved it."""
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    now = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 0
+    held = source.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
+    assert ingest_held(store, "0123456789abcdef.txt", held, 100_000, now=now).ingested == 1
+    assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 1

@@ -16,7 +16,9 @@ from feeds.render.keys import (
     DOCUMENT_SETTINGS,
     EXPORT_SETTINGS,
     FRAGMENT_SETTINGS,
+    KEYED_WHEN_CHANGED,
     NOT_IN_OUTPUT,
+    RENDERER_VERSION,
     DocumentKeys,
     changed_documents,
     export_key,
@@ -141,3 +143,28 @@ def test_versions_follow_a_feeds_change_and_name_only_documents_that_exist(
 def test_changed_documents_include_added_and_removed_ones() -> None:
     assert changed_documents({"a": "1", "b": "2", "c": None},
                              {"a": "1", "b": "3", "d": "4"}) == {"b", "c", "d"}
+
+
+def test_without_feed_pages_no_key_or_version_names_a_page(settings: Settings, store: Store,
+                                                          seeds_dir: Path) -> None:
+    settings = dataclasses.replace(settings, feed_pages=False)
+    ingest(store, seeds_dir, settings.max_record_bytes)
+    renderer = _snapshot(store, settings)
+    assert list(renderer.content_keys()) == list(renderer.document_paths())
+    assert not [p for p in renderer.document_paths() if p.endswith("/index.html")]
+    assert renderer.keys.version("all/index.html") is None
+    assert renderer.keys.version("topics/ai/index.html") is None
+    assert renderer.keys.version("feeds/all.atom") is not None
+
+
+def test_settings_keyed_when_changed_leave_earlier_keys_alike_at_their_default() -> None:
+    assert set(KEYED_WHEN_CHANGED) <= set(DOCUMENT_SETTINGS) | set(EXPORT_SETTINGS)
+    base = Settings()
+    earlier = RENDERER_VERSION + ":" + base.fingerprint(
+        *(name for name in DOCUMENT_SETTINGS if name not in KEYED_WHEN_CHANGED))
+    earlier_export = base.fingerprint(
+        *(name for name in EXPORT_SETTINGS if name not in KEYED_WHEN_CHANGED))
+    assert (settings_key(base), export_key(base)) == (earlier, earlier_export)
+    for name in KEYED_WHEN_CHANGED:
+        changed = dataclasses.replace(base, **{name: _other(name, getattr(base, name))})
+        assert (settings_key(changed), export_key(changed)) != (earlier, earlier_export), name

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from feeds.cli import main
+from feeds.compress import MIN_SIZE
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.export import read_manifest
@@ -126,6 +127,8 @@ def test_s3_build_uploads_every_document_with_the_servers_headers(
     assert archive["CacheControl"] == "public, max-age=31536000, immutable"
     assert archive["ContentType"] == "application/atom+xml; charset=utf-8"
     assert archive["Metadata"] == {"surrogate-key": "feed:all feeds"}
+    # Archive pages have no siblings: the edge compresses them when asked (feeds.hosting).
+    assert "site/feeds/all/archive/1.atom.gz" not in held and archive["ContentLength"] >= MIN_SIZE
     current = s3.get_object(Bucket=bucket, Key="site/feeds/all.json")
     assert current["CacheControl"] == "public, max-age=300, stale-while-revalidate=60"
     assert current["Body"].read() == (tree / "feeds/all.json").read_bytes()

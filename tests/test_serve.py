@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+
+import brotli
 from starlette.testclient import TestClient
 
+from feeds.app import create_app
+from feeds.config import Settings
+from feeds.export import read_manifest
 from feeds.negotiation import BROWSER_XML
 from feeds.serve import document_path, request_headers
+from tests.conftest import build
 
 FEED = "/feeds/topics/ai.atom"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -72,3 +80,18 @@ def test_serve_browser_and_reader_get_their_own_content_type_for_one_version(
         assert browser.headers["content-type"] == BROWSER_XML
         assert reader.headers["content-type"] == ATOM
         assert browser.headers["etag"] == reader.headers["etag"]
+
+
+def test_serve_compresses_archive_pages_the_export_leaves_without_siblings(settings: Settings) -> None:
+    archived = dataclasses.replace(settings, items_per_feed=2, archive_page_size=2)
+    output = build(archived)
+    archive = "feeds/all/archive/1.atom"
+    assert read_manifest(output)[archive]["encoded"] == {}  # not compressed at build time
+    exported = (output / archive).read_bytes()
+    decompress = {"gzip": gzip.decompress, "br": brotli.decompress}
+    with TestClient(create_app(archived, ingest_on_start=False)) as client:
+        for coding, decode in decompress.items():
+            with client.stream("GET", "/" + archive, headers={"Accept-Encoding": coding}) as sent:
+                assert sent.headers["content-encoding"] == coding
+                body = b"".join(sent.iter_raw())
+            assert len(body) < len(exported) and decode(body) == exported

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from feeds.config import Settings
-from feeds.errors import StoreError
+from feeds.errors import RecordError, StoreError
 from feeds.export import export
 from feeds.filters import FeedQuery
-from feeds.ingest import ingest, ingest_held
+from feeds.ingest import ingest, ingest_held, parse_record
 from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
+from feeds.store.batch import Outcome
 from tests.helpers import documents
 from tests.pg import PostgresServer
 
@@ -128,7 +129,7 @@ def test_an_interrupted_transaction_leaves_the_store_as_it_was(opened: Store, se
     before = _answers(opened)
     path = sorted(before["paths"].values())[0]
     with pytest.raises(RuntimeError), opened.transaction():
-        opened.remove_file(path)
+        opened.remove_files([path])
         raise RuntimeError("killed mid-ingest")
     assert _answers(opened) == before
 
@@ -162,7 +163,7 @@ def test_fragments_are_kept_per_format_and_key_and_dropped_with_their_record(
     path = opened.record_path(ids[0])
     assert path is not None
     with opened.transaction():
-        opened.remove_file(path)
+        opened.remove_files([path])
     assert opened.fragments(ids, "atom", "k1") == {ids[1]: b"\x00\xff"}
 
 
@@ -192,6 +193,118 @@ def test_a_rejected_held_record_leaves_the_store_untouched(opened: Store) -> Non
     assert opened.counts() == {"records": 0, "published": 0, "scheduled": 0, "rejected": 0}
 
 
+# -- batches (Store.write_files) -----------------------------------------------------------------
+
+def _file(name: str, url: int) -> Outcome:
+    """``name`` (its id the 16 hex digits in it) holding the sample record with URL number ``url``."""
+    data = record_text(url).encode()
+    return Outcome(name, FileState(len(data), url, f"digest{url}"),
+                   StoredRecord.of(parse_record(name, data, 100_000)))
+
+
+_A, _B, _C = "a" * 16, "b" * 16, "c" * 16
+# Stored first: three files.
+_BEFORE = [_file(f"500_{_A}.txt", 1), _file(f"600_{_B}.txt", 2), _file(f"700_{_C}.txt", 3)]
+# Then, in name order: a rival of every kind, inside the batch and with the stored files.
+_AFTER = [
+    _file(f"100_{_A}.txt", 11),  # takes id A from 500_ (demoted), its name sorting first
+    _file(f"200_{'d' * 16}.txt", 11),  # loses webUrl 11 to 100_, earlier in this batch
+    _file(f"300_{'e' * 16}.txt", 2),  # takes webUrl 2 from 600_ (demoted) ...
+    Outcome(f"600_{_B}.txt", FileState(1, 1, "x"),  # ... which then changes into a broken file
+            RecordError(f"600_{_B}.txt", "front matter", "invalid YAML")),
+    _file(f"700_{_C}.txt", 4),  # changes its URL, freeing webUrl 3 ...
+    _file(f"800_{'f' * 16}.txt", 3),  # ... which this one then takes
+    _file(f"900_{_C}.txt", 5),  # loses id C to 700_
+]
+
+
+def _without_versions(answers: dict[str, object]) -> dict[str, object]:
+    """Versions count bumps, which differ with the number of writes; the rest may not."""
+    feeds = answers["feeds"]
+    assert isinstance(feeds, list)
+    return {**answers, "feeds": [dataclasses.replace(f, version=0) for f in feeds]}
+
+
+@pytest.fixture
+def second(location: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Another empty store of the same backend."""
+    if is_database_url(location):
+        server: PostgresServer = request.getfixturevalue("postgres")
+        name = server.new_database()
+        store = open_store(server.url(name))
+        yield store
+        store.close()
+        server.drop_database(name)
+    else:
+        store = open_store(tmp_path / "second.sqlite3")
+        yield store
+        store.close()
+
+
+def test_a_batch_ends_as_its_files_written_one_at_a_time(opened: Store, second: Store) -> None:
+    with opened.transaction():
+        opened.write_files(_BEFORE)
+        changed, errors = opened.write_files(_AFTER)
+    one_by_one: list[RecordError] = []
+    with second.transaction():
+        for outcome in _BEFORE:
+            second.write_files([outcome])
+        for outcome in _AFTER:
+            one_by_one += second.write_files([outcome])[1]
+    assert _without_versions(_answers(opened)) == _without_versions(_answers(second))
+    assert [(e.path, e.field, e.retry) for e in errors] == [
+        (f"200_{'d' * 16}.txt", "webUrl", True), (f"600_{_B}.txt", "front matter", False),
+        (f"900_{_C}.txt", "id", True)]
+    assert [str(e) for e in errors] == [str(e) for e in one_by_one]
+    assert dict(opened.rejected()) == {
+        f"200_{'d' * 16}.txt": f"webUrl: duplicate of 100_{_A}.txt, which has the same webUrl "
+                               "and wins because its name sorts first",
+        f"500_{_A}.txt": f"id: duplicate of 100_{_A}.txt, which has the same id and wins "
+                         "because its name sorts first",
+        f"600_{_B}.txt": "front matter: invalid YAML",
+        f"900_{_C}.txt": f"id: duplicate of 700_{_C}.txt, which has the same id and wins "
+                         "because its name sorts first",
+    }
+    assert opened.retry_paths() == {f"200_{'d' * 16}.txt", f"500_{_A}.txt", f"900_{_C}.txt"}
+    assert opened.record_path(_A) == f"100_{_A}.txt" and opened.record_path(_B) is None
+    assert "all" in changed
+
+
+def test_a_batch_rival_sorting_first_wins_across_batches(opened: Store) -> None:
+    late = _file(f"900_{_A}.txt", 1)
+    with opened.transaction():
+        opened.write_files([late])
+    with opened.transaction():
+        changed, errors = opened.write_files([_file(f"100_{_A}.txt", 2)])
+    assert errors == [] and "all" in changed
+    assert opened.record_path(_A) == f"100_{_A}.txt"
+    assert opened.retry_paths() == {f"900_{_A}.txt"}
+    with opened.transaction():
+        changed, errors = opened.write_files([late])  # tried again: still loses
+    assert [(e.path, e.field) for e in errors] == [(f"900_{_A}.txt", "id")] and changed == set()
+
+
+def test_indexes_a_cold_load_defers_are_back_whether_it_commits_or_not(opened: Store) -> None:
+    def indexes() -> object:
+        db = getattr(opened, "db", None)  # SQLite's connection; PostgreSQL defers none
+        return None if db is None else db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+    before = indexes()
+    with pytest.raises(RuntimeError), opened.transaction():
+        opened.defer_indexes()
+        opened.write_files(_BEFORE)
+        raise RuntimeError("killed mid-load")
+    assert opened.counts()["records"] == 0 and indexes() == before
+    with opened.transaction():
+        opened.defer_indexes()
+        opened.write_files(_BEFORE)
+    assert indexes() == before
+    with opened.transaction():
+        assert "all" in opened.remove_files([f"500_{_A}.txt"])
+    assert opened.feeds_of(_A) == [] and opened.counts()["records"] == 2
+
+
 # -- the change log -------------------------------------------------------------------------------
 
 def test_the_change_log_names_the_feeds_each_commit_changed(
@@ -208,6 +321,48 @@ def test_the_change_log_names_the_feeds_each_commit_changed(
         assert store.head() == 1
     finally:
         store.close()
+
+
+def test_the_state_changes_with_each_commit_and_is_kept_when_reopened(
+        location: str, settings: Settings) -> None:
+    store = open_store(location)
+    try:
+        empty = store.state()
+        _ingest(store, settings)
+        changed = store.state()
+        _ingest(store, settings)  # nothing changed: the same state
+        assert empty != changed == store.state()
+    finally:
+        store.close()
+    again = open_store(location)
+    try:
+        assert again.state() == changed
+    finally:
+        again.close()
+
+
+def test_the_retried_note_is_kept_and_replaced(opened: Store) -> None:
+    assert opened.retried() is None
+    for mark in ("3:2026-01-01", "4:2026-01-02"):
+        with opened.transaction():
+            opened.note_retried(mark)
+        assert opened.retried() == mark
+
+
+def test_a_store_made_anew_never_repeats_an_older_ones_state(
+        tmp_path: Path, settings: Settings) -> None:
+    states = []
+    for _ in range(2):
+        shutil.rmtree(tmp_path / "store", ignore_errors=True)
+        (tmp_path / "store").mkdir()
+        store = open_store(tmp_path / "store" / "store.sqlite3")
+        try:
+            _ingest(store, settings)
+            states.append(store.state())
+        finally:
+            store.close()
+    assert states[0] != states[1]
+    assert states[0].endswith(":1") and states[1].endswith(":1")  # same head, other store
 
 
 def test_wait_for_change_wakes_on_a_commit_elsewhere(
@@ -239,7 +394,7 @@ def test_stored_records_keep_their_fields(opened: Store) -> None:
                           "example.com", "Example", ("One",), 70, None, " one two ",
                           '{"id":"abcdefabcdefabcd"}')
     with opened.transaction():
-        assert opened.put_record("a.txt", FileState(3, 4, "d"), record) == set()
+        assert opened.write_files([Outcome("a.txt", FileState(3, 4, "d"), record)]) == (set(), [])
     assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
     assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
     assert opened.file_states() == {"a.txt": FileState(3, 4, "d")}

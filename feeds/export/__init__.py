@@ -20,10 +20,11 @@ stays complete until the build after next recycles it (the retired tree is kept 
 readers). A build killed at any moment leaves the link on the current tree; the next build
 deletes the half-written one. A lock refuses a second concurrent build.
 
-A build with nothing to change (every document's content key as in the manifest) writes
-nothing, not even a new tree. Documents whose version changed are rendered; those that render
-to bytes a tree already holds are kept or linked, not rewritten. Only written documents are
-compressed.
+A build with nothing to change writes nothing, not even a new tree: ``stamp`` says so at once
+when neither the store nor the settings changed since the current tree was built, else every
+document's content key is compared with the manifest. Documents whose version changed are
+rendered; those that render to bytes a tree already holds are kept or linked, not rewritten.
+Only written documents are compressed.
 
 The package: ``plan`` (which documents and bytes: content keys against a manifest),
 ``manifest`` (the manifest's format and predicates), ``trees`` (lock, recycling, durability,
@@ -53,6 +54,7 @@ from feeds.export.manifest import (
     sibling_paths,
 )
 from feeds.export.plan import plan
+from feeds.export.stamp import Stamp, read_stamp, token, write_stamp
 from feeds.export.trees import (
     build_lock,
     builds_dir,
@@ -63,6 +65,7 @@ from feeds.export.trees import (
     retire,
     switch,
 )
+from feeds.hosting import precompressed
 from feeds.pool import Workers, threaded_map, worker_count
 from feeds.store import Store
 
@@ -125,45 +128,56 @@ def _export(store: Store, settings: Settings, output: Path,
     root = builds_dir(output)
     current = current_tree(output, root)
     remove_stale(root, keep=current)
+    # Read before any document: a commit after it makes the stamp older than the tree, never
+    # newer (the next build then compares content keys).
+    built_from = token(settings, store.state())
+    if current is not None:
+        stamp = read_stamp(root)
+        if stamp is not None and stamp.tree == current.name and stamp.token == built_from:
+            return ExportReport(0, stamp.files, 0, stamp.files, output)
     todo = plan(store, settings, read_manifest_document(current) if current else {})
     if todo.unchanged:
         files = file_count(todo.reusable)
+        if current is not None:
+            write_stamp(root, Stamp(current.name, built_from, files))
         return ExportReport(0, files, 0, files, output)
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     todo.prepare(workers)
     workers.close()  # the rest is assembling and compressing (threads): free their memory
     tree, held = new_tree(root, current, settings)
     reusable = todo.reusable
+    builder = TreeBuilder(tree, current, settings, held)
     try:
-        builder = TreeBuilder(tree, current, settings, held)
-
         def written() -> Iterator[tuple[str, bytes]]:
             versions = todo.versions
             for done, (path, version) in enumerate(versions.items(), start=1):
                 body = builder.add(path, version, reusable.get(path), todo.document)
-                if body is not None and settings.precompress:
+                if body is not None and precompressed(path, settings):
                     yield path, body
                 if progress is not None:
                     progress(done, len(versions))
 
-        # Compressing is most of a cold build's time: threads compress (zlib and brotli release
-        # the GIL, and no document or result is copied through a pipe) while this thread renders
-        # the next documents; the siblings are written here, in document order.
+        # Compressing current documents is a large part of a cold build's time: threads compress
+        # (zlib and brotli release the GIL, and no document or result is copied through a pipe)
+        # while this thread renders the next documents; the siblings are written here, in order.
         for encoded in threaded_map(partial(encode_each, brotli_quality=settings.brotli_quality),
                                     _batches(written()), worker_count(settings.build_processes)):
             for path, bodies in encoded:
                 builder.add_encoded(path, bodies)
         builder.finish(reusable)
-        make_durable(builder.new_files)
+        make_durable(builder.files.created)
         switch(output, tree)
     except BaseException:
+        builder.close()
         shutil.rmtree(tree, ignore_errors=True)
         raise
     if current is not None:
         retire(root, current)
     remove_stale(root, keep=tree)
+    files = file_count(builder.manifest)
+    write_stamp(root, Stamp(tree.name, built_from, files))
     return ExportReport(builder.written, builder.unchanged, removed(reusable, builder.manifest),
-                        file_count(builder.manifest), output)
+                        files, output)
 
 
 def _batches(documents: Iterator[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from feeds.config import Settings
+from feeds.export.files import TreeFiles
 from feeds.export.manifest import (
     MANIFEST,
     Files,
@@ -17,7 +19,7 @@ from feeds.export.manifest import (
     same_files,
     same_header_rules,
 )
-from feeds.export.trees import FSYNC_LIMIT, link_over
+from feeds.export.trees import link_over
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
 from feeds.render import Document
 
@@ -43,10 +45,8 @@ class TreeBuilder:
         self.manifest: Files = {}
         self.written = 0
         self.unchanged = 0
-        self._made: set[Path] = set()
-        # The files written, for make_durable: beyond FSYNC_LIMIT it syncs the whole disk
-        # instead, so no more are kept (a million paths would be hundreds of megabytes).
-        self.new_files: list[Path] = []
+        # The files this build creates (not those kept or linked): made durable before the switch.
+        self.files = TreeFiles(tree)
         # Documents whose files in a recycled tree were replaced: the only ones that can leave
         # a file of the old manifest behind (a sibling or marker the new entry lacks).
         self._replaced: list[str] = []
@@ -90,19 +90,9 @@ class TreeBuilder:
             self.manifest[path]["encoded"][coding] = len(body)
         self.written += len(bodies)
 
-    def _dir(self, target: Path) -> None:
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-
     def _put(self, path: str, body: bytes) -> None:
-        target = self.tree / path
-        self._dir(target)
-        if self.held is not None:
-            target.unlink(missing_ok=True)  # a new inode: the old one may be the current tree's
-        target.write_bytes(body)
-        if len(self.new_files) <= FSYNC_LIMIT:
-            self.new_files.append(target)
+        # In a recycled tree, a new inode: the old one may be a hard link the current tree shares.
+        self.files.write(path, body, replace=self.held is not None)
 
     def _reuse(self, path: str, entry: dict[str, Any]) -> bool:
         """Keep the recycled tree's files if they are ``entry``'s, else link the current tree's."""
@@ -118,8 +108,7 @@ class TreeBuilder:
             return False
         linked: list[Path] = []
         for name in all_files(path, entry):
-            target = self.tree / name
-            self._dir(target)
+            target = Path(self.files.folder(name), os.path.basename(name))
             try:
                 link_over(self.current / name, target)
             except FileNotFoundError:
@@ -141,6 +130,11 @@ class TreeBuilder:
                              and self._link_file(HEADERS_FILE)):
             self._put(HEADERS_FILE, headers_file(self.manifest, self.settings))
         self._put(MANIFEST, manifest_text(self.manifest, self.settings).encode("utf-8"))
+        self.close()
+
+    def close(self) -> None:
+        """Close the folders held open (``finish`` does; call it when a build fails instead)."""
+        self.files.close()
 
     def _link_file(self, name: str) -> bool:
         if self.current is None:

@@ -18,8 +18,9 @@ deleted, and the manifest written last. A killed build leaves old objects wherev
 were not uploaded yet, and the next build uploads whatever the manifest does not vouch for.
 
 S3 cannot choose a content coding by Accept-Encoding: the document is uploaded as is (every
-client can read it, and CDNs compress at the edge); with ``precompress`` its ``.gz``/``.br``
-siblings are uploaded too, with ``Content-Encoding`` set, for an edge that picks one itself.
+client can read it, and CDNs compress at the edge); with ``precompress`` the ``.gz``/``.br``
+siblings the export wrote (current documents': feeds.hosting.precompressed) are uploaded too,
+with ``Content-Encoding`` set, for an edge that picks one itself.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,7 +123,7 @@ def link_over(source: Path, target: Path) -> None:
         os.link(source, target)
 
 
-def make_durable(files: list[Path]) -> None:
+def make_durable(files: Sequence[str | Path]) -> None:
     """The new files reach the disk before the link names them (hard links already had)."""
     if len(files) > FSYNC_LIMIT:
         os.sync()

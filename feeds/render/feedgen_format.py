@@ -10,6 +10,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
+from importlib import import_module
 from typing import ClassVar
 
 from feedgen.entry import FeedEntry
@@ -23,6 +25,21 @@ __all__ = ["FeedgenFormat"]
 
 # The head of the generator that renders a batch of entries: only the entries are kept.
 _PLACEHOLDER = FeedHead("urn:x", "x", "x", "http://x/", "http://x/", datetime(1970, 1, 1, tzinfo=UTC))
+
+
+@cache
+def _extension_classes(name: str) -> tuple[type, type | None]:
+    """A feedgen extension's feed and entry classes, as ``FeedGenerator.load_extension`` finds
+    them, looked up once: ``load_extension`` tries to import a ``<name>_entry`` module every
+    time, which for media and dc does not exist, and that failed import cost a build more than
+    the document heads it sets up."""
+    module = import_module(f"feedgen.ext.{name}")
+    try:
+        entry_module = import_module(f"feedgen.ext.{name}_entry")
+    except ImportError:
+        entry_module = module
+    title = name[0].upper() + name[1:]
+    return getattr(module, title + "Extension"), getattr(entry_module, title + "EntryExtension", None)
 
 
 class FeedgenFormat(ABC):
@@ -54,7 +71,8 @@ class FeedgenFormat(ABC):
     def generator(self, head: FeedHead) -> FeedGenerator:
         fg = FeedGenerator()
         for extension in self.extensions:
-            fg.load_extension(extension, atom=self.atom, rss=not self.atom)
+            fg.register_extension(extension, *_extension_classes(extension),
+                                  atom=self.atom, rss=not self.atom)
         fg.register_extension("feeds", FeedsExtension, FeedsEntryExtension,
                               atom=self.atom, rss=not self.atom)
         fg.feeds.head = head

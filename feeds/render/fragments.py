@@ -20,6 +20,8 @@ __all__ = ["fill", "render_rows"]
 # Below this many records a pool costs more to start than it saves.
 POOL_THRESHOLD = 1000
 CHUNK = 200
+# Fragments written between two returns of the store's page cache to the OS.
+SHRINK_BYTES = 16 * 1024 * 1024
 
 # (record id, the record as the store keeps it (JSON), formats to render)
 Row = tuple[str, str, tuple[str, ...]]
@@ -49,25 +51,23 @@ def _chunks(store: Store, missing: dict[str, tuple[str, ...]]) -> Iterator[list[
 
 
 def fill(store: Store, missing: dict[str, tuple[str, ...]], id_prefix: str, key: str,
-         workers: Workers | None = None, keep: dict[tuple[str, str], bytes] | None = None,
-         keep_bytes: int = 0) -> int:
-    """Render and store the fragments ``missing`` names (record id → formats); returns how many.
-
-    With ``keep``, also puts (record id, format) → fragment there, up to ``keep_bytes`` in all:
-    a build assembling documents right after need not read them back from the store.
-    """
+         workers: Workers | None = None) -> int:
+    """Render and store the fragments ``missing`` names (record id → formats); returns how many."""
     if not missing:
         return 0
-    written = kept = 0
-    with store.transaction():
-        work = partial(render_rows, id_prefix=id_prefix)
-        # Below the threshold, sending the work to other processes costs more than it saves.
-        pool = workers if len(missing) >= POOL_THRESHOLD else None
-        chunks = _chunks(store, missing)
-        for fragments in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
+    written = unshrunk = 0
+    work = partial(render_rows, id_prefix=id_prefix)
+    # Below the threshold, sending the work to other processes costs more than it saves.
+    pool = workers if len(missing) >= POOL_THRESHOLD else None
+    chunks = _chunks(store, missing)
+    for fragments in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
+        # A transaction per chunk (fragments are a cache: each one stored is valid on its own),
+        # so the pages written are not all held at once: a cold build's fragments are some
+        # 100 MB at 10,000 records, and this runs while the workers are alive too.
+        with store.transaction():
             written += store.put_fragment_rows(key, fragments)
-            if keep is not None and kept < keep_bytes:
-                for record_id, fmt, body in fragments:
-                    keep[record_id, fmt] = body
-                    kept += len(body)
+        unshrunk += sum(len(body) for _, _, body in fragments)
+        if unshrunk >= SHRINK_BYTES:
+            store.shrink_memory()
+            unshrunk = 0
     return written

@@ -27,6 +27,8 @@ class Site:
     description: str
     root: str
     opml_url: str
+    # Whether each feed has its page (Settings.feed_pages): the index links them only then.
+    feed_pages: bool = True
 
 
 @dataclass(frozen=True)

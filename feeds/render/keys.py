@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields
 from functools import cached_property
 
 from feeds.catalog import (
@@ -36,6 +37,7 @@ __all__ = [
     "DOCUMENT_SETTINGS",
     "EXPORT_SETTINGS",
     "FRAGMENT_SETTINGS",
+    "KEYED_WHEN_CHANGED",
     "NOT_IN_OUTPUT",
     "RENDERER_VERSION",
     "DocumentKeys",
@@ -55,11 +57,17 @@ FRAGMENT_SETTINGS = ("id_prefix",)
 # The settings any document's bytes depend on: titles, links, page sizes, what exists.
 DOCUMENT_SETTINGS = ("site_title", "site_description", "base_url", "items_per_feed",
                      "archive_page_size", "id_prefix", "hubs", "formats", "archives",
-                     "language", "icon", "favicon", "logo", "rss_image", "accent_color")
+                     "feed_pages", "language", "icon", "favicon", "logo", "rss_image", "accent_color")
+# Settings added after exports were made, keyed only when changed from their default (which
+# keeps the earlier output valid): the keys of those exports stay valid, so the first build
+# after an upgrade rewrites nothing. (Archive pages exported with siblings keep them, listed in
+# the manifest, until they change; new ones are written without.)
+KEYED_WHEN_CHANGED = ("feed_pages", "precompress_archives")
+_DEFAULTS = {field.name: field.default for field in fields(Settings)}
 # The settings an export's files depend on beyond its documents' bytes: headers written for
 # static hosts (_headers), precompressed siblings, the manifest's base URL.
 EXPORT_SETTINGS = ("base_url", "max_age", "stale_while_revalidate", "archive_max_age",
-                   "brotli_quality", "precompress")
+                   "brotli_quality", "precompress", "precompress_archives")
 # Settings no document, sibling or header rule depends on, and why.
 NOT_IN_OUTPUT: Mapping[str, str] = {
     "seeds_dir": "where records are read from; what they hold reaches the keys as records",
@@ -90,12 +98,18 @@ def fragment_key(settings: Settings) -> str:
 
 def settings_key(settings: Settings) -> str:
     """The part of every document's key that comes from the renderer and the settings."""
-    return RENDERER_VERSION + ":" + settings.fingerprint(*DOCUMENT_SETTINGS)
+    return RENDERER_VERSION + ":" + settings.fingerprint(*_keyed(DOCUMENT_SETTINGS, settings))
+
+
+def _keyed(names: tuple[str, ...], settings: Settings) -> list[str]:
+    """``names`` less those of KEYED_WHEN_CHANGED left at their default."""
+    return [name for name in names
+            if name not in KEYED_WHEN_CHANGED or getattr(settings, name) != _DEFAULTS[name]]
 
 
 def export_key(settings: Settings) -> str:
     """The key of an export tree's layout: files made under another are made anew."""
-    return settings.fingerprint(*EXPORT_SETTINGS)
+    return settings.fingerprint(*_keyed(EXPORT_SETTINGS, settings))
 
 
 class DocumentKeys:
@@ -130,7 +144,7 @@ class DocumentKeys:
                     or page(feed, number, self.settings) is None):
                 return None
             return f"{self.settings_key}:{feed.version}:{feed.count}"
-        page_of = parse_feed_page_path(path)
+        page_of = parse_feed_page_path(path) if self.settings.feed_pages else None
         if page_of is not None:
             feed = self.feeds.get(page_of)
             return None if feed is None else f"{self.settings_key}:{feed.version}:{feed.count}:page"
@@ -182,8 +196,9 @@ def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str
         entries = [f"{record_id}:{digests[record_id]}\n" for record_id in members(feed.path)]
         head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
         site.update(f"{head}{entries[-1] if entries else ''}".encode())
-        keys[feed_page_path(feed.path)] = _slice_key(
-            f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
+        if settings.feed_pages:
+            keys[feed_page_path(feed.path)] = _slice_key(
+                f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
         for feed_page in pages(feed, settings):
             key = _slice_key(
                 f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"

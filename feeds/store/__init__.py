@@ -17,11 +17,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from feeds.filters import FeedQuery, words_of
 from feeds.model import Record
+
+if TYPE_CHECKING:
+    from feeds.errors import RecordError
+    from feeds.store.batch import Outcome
 
 __all__ = ["ALL_FEED", "HELD_PREFIX", "SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord",
            "describe_location", "is_database_url", "open_store"]
@@ -164,21 +168,31 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing; writers are serialized, so versions stay monotonic."""
 
+    def defer_indexes(self) -> None:
+        """Inside a transaction filling an empty store: build indexes only deletes use once,
+        as it commits, if the backend gains by it."""
+
     # -- files -------------------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]: ...
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        """``file_states`` as plain tuples (size, mtime_ns, digest): what every ingest compares
+        the seeds folder with, so no object is made per file."""
     def touch_file(self, path: str, state: FileState) -> None: ...
     def rejected(self) -> list[tuple[str, str]]: ...
     def record_path(self, record_id: str) -> str | None: ...
 
     # -- changes (inside a transaction) --------------------------------------------------------
-    def remove_file(self, path: str) -> set[str]: ...
-    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]: ...
+    def remove_files(self, paths: Sequence[str]) -> set[str]: ...
     def retry_paths(self) -> set[str]: ...
-    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]: ...
-    def demote(self, path: str, error: str) -> set[str]: ...
-    def put_record(self, path: str, state: FileState, record: StoredRecord,
-                   scheduled: bool = False) -> set[str]:
-        """Store ``record`` as the content of ``path``. A ``scheduled`` one is kept (counted as
+    def retried(self) -> str | None:
+        """What the last ingest that parsed the ``retry_paths`` again noted (``feeds.ingest``)."""
+
+    def note_retried(self, mark: str) -> None:
+        """Note ``mark`` as ``retried`` (inside a transaction)."""
+    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+        """Store what became of a batch of files (in path order, each once): records, or
+        rejections, settled as ``batch.settle`` says, in a few bulk statements. Returns the
+        feeds that changed and the files rejected. A ``scheduled`` record is kept (counted as
         ``scheduled``) but joins no feed until ``release_due`` reaches its date."""
 
     def release_due(self, now: int) -> set[str]:
@@ -218,6 +232,11 @@ class Store(Protocol):
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""
+
+    def state(self) -> str:
+        """A token of what the store holds for documents: this store's id (made once, when it
+        is created) and its head, so no two stores, nor two states of one, share it (an export
+        compares it with the one it was built from: ``feeds.export.stamp``)."""
 
     def wait_for_change(self, seq: int, timeout: float) -> int:
         """Block (in a thread of its own) until the head passes ``seq`` or ``timeout`` seconds

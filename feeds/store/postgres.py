@@ -14,7 +14,6 @@ https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -23,7 +22,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from feeds.errors import StoreError
+from feeds.errors import RecordError, StoreError
 from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
@@ -38,8 +37,9 @@ from feeds.store import (
     feed_row,
     moment,
 )
+from feeds.store.batch import Holder, Outcome, settle
 from feeds.store.postgres_listen import Listener
-from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION
+from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
 __all__ = ["CHANNEL", "PostgresStore"]
 
@@ -72,7 +72,7 @@ class PostgresStore:
         self._listener: Listener | None = None
         # As in SQLite's store: groups looked up and version bumps within one transaction.
         self._groups: dict[tuple[str, str], str] = {}
-        self._bumps: Counter[str] | None = None
+        self._bumps: set[str] | None = None
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
@@ -83,6 +83,7 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if conn.execute("SELECT to_regclass('meta')").fetchone() == (None,):
                     conn.execute(SCHEMA)
+                conn.execute(STORE_ID)  # a store made before it had an id gets one
                 row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except psycopg.Error as exc:
             raise StoreError(f"{describe_location(url)}: cannot open the store ({exc})") from None
@@ -218,11 +219,12 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 self._tx = conn
                 self._groups.clear()
-                bumps = self._bumps = Counter()
+                bumps = self._bumps = set()
                 try:
                     yield
-                    self._many("UPDATE groups SET version = version + %s WHERE path = %s",
-                               [(count, feed) for feed, count in bumps.items()])
+                    # Once per transaction, as SQLite's.
+                    self._many("UPDATE groups SET version = version + 1 WHERE path = %s",
+                               [(feed,) for feed in bumps])
                     if bumps:
                         # In the same transaction as the records; NOTIFY is delivered at commit.
                         self._rows("INSERT INTO changes (feeds) VALUES (%s)", (json.dumps(sorted(bumps)),))
@@ -236,11 +238,18 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             raise self._unavailable(exc) from None
 
+    def defer_indexes(self) -> None:
+        """Nothing: dropping an index would lock every other node's readers out of the table
+        until the transaction commits."""
+
     # -- the change log ------------------------------------------------------------------------
 
     def head(self) -> int:
         """The sequence number of the newest committed change (as this snapshot sees it); 0 if none."""
         return int(self._one(_HEAD))
+
+    def state(self) -> str:
+        return str(self._one(STATE))
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it."""
@@ -262,6 +271,10 @@ class PostgresStore:
         rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
     def touch_file(self, path: str, state: FileState) -> None:
         self._rows("UPDATE files SET size=%s, mtime_ns=%s WHERE path=%s", (state.size, state.mtime_ns, path))
 
@@ -275,69 +288,91 @@ class PostgresStore:
 
     # -- changes (inside a transaction) --------------------------------------------------------
 
-    def remove_file(self, path: str) -> set[str]:
-        record_id = self._one("DELETE FROM files WHERE path=%s RETURNING record_id", (path,))
-        return set() if record_id is None else self._remove_record(record_id, path)
-
-    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]:
-        changed = self.remove_file(path)
-        self._rows("INSERT INTO files VALUES (%s, %s, %s, %s, NULL, %s, %s)",
-                   (path, state.size, state.mtime_ns, state.digest, error, retry))
-        return changed
+    def remove_files(self, paths: Sequence[str]) -> set[str]:
+        known = self._holders(paths, (), ())
+        return self._remove([h.path for h in known],
+                            [h.record_id for h in known if h.record_id is not None])
 
     def retry_paths(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT path FROM files WHERE retry")}
 
-    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
-        rows = self._rows(
-            "SELECT path, CASE WHEN id = %s THEN 'id' ELSE 'webUrl' END FROM records "
-            "WHERE (id = %s OR url = %s) AND path != %s ORDER BY path",
-            (record.id, record.id, record.web_url, path))
-        return [(other, field) for other, field in rows]
+    def retried(self) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key='retried'")
+        return str(rows[0][0]) if rows else None
 
-    def demote(self, path: str, error: str) -> set[str]:
-        size, mtime_ns, digest = self._rows(
-            "SELECT size, mtime_ns, digest FROM files WHERE path=%s", (path,))[0]
-        return self.reject_file(path, FileState(size, mtime_ns, digest), error, retry=True)
+    def note_retried(self, mark: str) -> None:
+        self._rows("INSERT INTO meta VALUES ('retried', %s) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (mark,))
 
-    def put_record(self, path: str, state: FileState, record: StoredRecord,
-                   scheduled: bool = False) -> set[str]:
-        changed = self.remove_file(path)
-        at = record.published_at
-        feeds: list[str] = []
-        held = record.published and scheduled
-        if record.published and not held:
-            feeds = [ALL_FEED, self._group("providers", record.provider_domain, record.provider_name)]
-            feeds += [self._group("topics", topic.casefold(), topic) for topic in record.topics]
+    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+        """As SQLite's: one query for the stored files the batch touches or rivals, then each
+        table's rows in one COPY, the fastest bulk load PostgreSQL has:
+        https://www.postgresql.org/docs/current/populate.html#POPULATE-COPY-FROM"""
+        records = [o.result for o in batch if isinstance(o.result, StoredRecord)]
+        plan = settle(batch, self._holders([o.path for o in batch], [r.id for r in records],
+                                           [r.web_url for r in records]))
+        changed = self._remove(plan.removed, plan.owned)
+        members: list[tuple[str, int, str]] = []
+        for s in plan.stored:
+            if s.record.published and not s.scheduled:
+                feeds = [ALL_FEED, self._group("providers", s.record.provider_domain,
+                                               s.record.provider_name)]
+                feeds += [self._group("topics", topic.casefold(), topic)
+                          for topic in s.record.topics]
+                members += ((feed, s.record.published_at, s.record.id) for feed in feeds)
+        self._copy("files (path, size, mtime_ns, digest, record_id, error, retry)", [
+            *((s.path, s.state.size, s.state.mtime_ns, s.state.digest, s.record.id, None, False)
+              for s in plan.stored),
+            *((r.path, r.state.size, r.state.mtime_ns, r.state.digest, None, r.error, r.retry)
+              for r in plan.rejected)])
+        self._copy("records (id, path, digest, url, published, published_at, data)", [
+            (s.record.id, s.path, s.state.digest, s.record.web_url,
+             SCHEDULED if s.record.published and s.scheduled else int(s.record.published),
+             s.record.published_at, s.record.data) for s in plan.stored])
+        self._copy("filters (record_id, quality, heat, words)", [
+            (s.record.id, s.record.quality, s.record.heat, s.record.words) for s in plan.stored])
+        self._copy("memberships (feed, published_at, record_id)", members)
+        changed.update(feed for feed, _, _ in members)
+        self._bump(changed)
+        return changed, list(plan.errors)
+
+    def _copy(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Append ``rows`` to ``table`` (its name and columns) with COPY, in the transaction."""
         assert self._tx is not None, "store changes are made inside PostgresStore.transaction()"
+        if not rows:
+            return
         try:
-            # One round trip for the writes, which answer nothing (a bulk ingest is mostly waits):
-            # https://www.psycopg.org/psycopg3/docs/advanced/pipeline.html
-            with self._tx.pipeline(), self._tx.cursor() as cursor:
-                cursor.execute("INSERT INTO files VALUES (%s, %s, %s, %s, %s, NULL, false)",
-                               (path, state.size, state.mtime_ns, state.digest, record.id))
-                cursor.execute("INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                               (record.id, path, state.digest, record.web_url,
-                                SCHEDULED if held else int(record.published), at, record.data))
-                cursor.execute("INSERT INTO filters VALUES (%s, %s, %s, %s)",
-                               (record.id, record.quality, record.heat, record.words))
-                if feeds:
-                    cursor.executemany("INSERT INTO memberships VALUES (%s, %s, %s)",
-                                       [(f, at, record.id) for f in feeds])
+            with self._tx.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         except psycopg.OperationalError as exc:
             raise self._unavailable(exc) from None
-        changed.update(feeds)
-        self._bump(changed)
-        return changed
 
-    def _remove_record(self, record_id: str, path: str) -> set[str]:
-        if self.record_path(record_id) != path:
+    def _holders(self, paths: Sequence[str], ids: Sequence[str],
+                 urls: Sequence[str]) -> list[Holder]:
+        """The stored files named ``paths``, and those whose record has one of ``ids`` or ``urls``."""
+        rows = self._rows(
+            "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM files f "
+            "LEFT JOIN records r ON r.id = f.record_id AND r.path = f.path "
+            "WHERE f.path = ANY(%s) UNION "
+            "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM records r "
+            "JOIN files f ON f.path = r.path WHERE r.id = ANY(%s) OR r.url = ANY(%s)",
+            (list(paths), list(ids), list(urls)))
+        return [Holder(path, FileState(size, mtime, digest), record_id, url)
+                for path, size, mtime, digest, record_id, url in rows]
+
+    def _remove(self, paths: Sequence[str], owned: Sequence[str]) -> set[str]:
+        """Delete the files ``paths`` and the records ``owned`` (by those files); returns the
+        feeds that changed."""
+        if not paths:
             return set()
+        ids = list(owned)
         feeds = {r[0] for r in self._rows(
-            "DELETE FROM memberships WHERE record_id=%s RETURNING feed", (record_id,))}
-        self._rows("DELETE FROM records WHERE id=%s", (record_id,))
-        self._rows("DELETE FROM filters WHERE record_id=%s", (record_id,))
-        self._rows("DELETE FROM fragments WHERE record_id=%s", (record_id,))
+            "DELETE FROM memberships WHERE record_id = ANY(%s) RETURNING feed", (ids,))}
+        self._rows("DELETE FROM records WHERE id = ANY(%s)", (ids,))
+        self._rows("DELETE FROM filters WHERE record_id = ANY(%s)", (ids,))
+        self._rows("DELETE FROM fragments WHERE record_id = ANY(%s)", (ids,))
+        self._rows("DELETE FROM files WHERE path = ANY(%s)", (list(paths),))
         self._bump(feeds)
         return feeds
 

@@ -7,11 +7,16 @@ https://www.postgresql.org/docs/current/collation.html
 
 from feeds.store import ALL_FEED
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "STATE", "STORE_ID"]
 
 SCHEMA_VERSION = "2"
 
 _C = 'TEXT COLLATE "C"'
+# A store's id, made once, so a database made anew never repeats an older one's state.
+STORE_ID = ("INSERT INTO meta VALUES ('store_id', md5(random()::text || clock_timestamp()::text)) "
+            "ON CONFLICT DO NOTHING;")
+STATE = ("SELECT (SELECT value FROM meta WHERE key='store_id') || ':' "
+         "|| (SELECT coalesce(max(seq), 0) FROM changes)")
 SCHEMA = f"""
 CREATE TABLE meta (key {_C} PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
@@ -49,5 +54,6 @@ CREATE TABLE changes (
     seq BIGSERIAL PRIMARY KEY, feeds TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+{STORE_ID}
 INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');
 """

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from feeds.errors import StoreError
+from feeds.errors import RecordError, StoreError
 from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import ALL_FEED, FEEDS_SQL, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
+from feeds.store.batch import Holder, Outcome, settle
 
 __all__ = ["SQLiteStore"]
 
@@ -29,8 +29,16 @@ CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, feeds TEXT NOT NULL, at INTEGER NOT NULL
 );
 """
+# A store's id, made once, so a store rebuilt from scratch never repeats an older one's state.
+_STORE_ID = "INSERT OR IGNORE INTO meta VALUES ('store_id', lower(hex(randomblob(16))));"
+_STATE = ("SELECT (SELECT value FROM meta WHERE key='store_id'), "
+          "(SELECT coalesce(max(seq), 0) FROM changes)")
 # How often wait_for_change asks SQLite whether another connection committed.
 CHANGE_POLL_SECONDS = 0.025
+
+# Used only to delete a record's memberships: a load into an empty store builds it once, at the
+# end (defer_indexes), rather than row by row.
+_BY_RECORD = "CREATE INDEX memberships_by_record ON memberships (record_id)"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,7 +72,7 @@ CREATE TABLE memberships (
     feed TEXT NOT NULL, published_at INTEGER NOT NULL, record_id TEXT NOT NULL,
     PRIMARY KEY (feed, published_at, record_id)
 ) WITHOUT ROWID;
-CREATE INDEX memberships_by_record ON memberships (record_id);
+""" + _BY_RECORD + """;
 -- A rowid table: fragments are kilobytes, and WITHOUT ROWID rows that large are read ten
 -- times slower (https://www.sqlite.org/withoutrowid.html#when_to_use_without_rowid).
 CREATE TABLE fragments (
@@ -82,10 +90,11 @@ class SQLiteStore:
         # Within one transaction: group paths looked up (groups are never deleted, but a
         # rollback forgets those it created) and version bumps, applied once at commit.
         self._groups: dict[tuple[str, str], str] = {}
-        self._bumps: Counter[str] | None = None
+        self._bumps: set[str] | None = None
         # wait_for_change's own connection: this one may be pinned to an older snapshot.
         self._watcher: sqlite3.Connection | None = None
         self._watched: tuple[int | None, int] = (None, 0)  # its data_version, and the head then
+        self._deferred = False  # defer_indexes() in this transaction
 
     @classmethod
     def open(cls, path: Path, page_cache_mb: int = 64) -> SQLiteStore:
@@ -108,6 +117,7 @@ class SQLiteStore:
                     db.executescript(
                         "BEGIN IMMEDIATE;" + _SCHEMA
                         + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                        + _STORE_ID
                         + f"INSERT INTO groups (path, kind, key, name) VALUES ('{ALL_FEED}', 'all', '', '');"
                         + "COMMIT;"
                     )
@@ -129,6 +139,8 @@ class SQLiteStore:
                     )
                 if "changes" not in tables:
                     db.executescript(_CHANGES)
+                if db.execute(_STATE).fetchone()[0] is None:  # a store made before it had an id
+                    db.execute(_STORE_ID)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path}: not a usable store ({exc}); rebuild it from the seeds with "
@@ -167,12 +179,16 @@ class SQLiteStore:
         """All or nothing: an interrupted ingest leaves the previous state intact."""
         self.db.execute("BEGIN IMMEDIATE")
         self._groups.clear()
-        bumps = self._bumps = Counter()
+        bumps = self._bumps = set()
+        self._deferred = False
         try:
             yield
+            if self._deferred:
+                self.db.execute(_BY_RECORD)
             self.db.executemany(
-                "UPDATE groups SET version = version + ? WHERE path=?",
-                [(count, feed) for feed, count in bumps.items()],
+                # Once per transaction, however many writes it took: the same ingest gives the
+                # same versions in batches of any size.
+                "UPDATE groups SET version = version + 1 WHERE path=?", [(feed,) for feed in bumps],
             )
             if bumps:
                 self.db.execute("INSERT INTO changes (feeds, at) VALUES (?, ?)",
@@ -185,11 +201,23 @@ class SQLiteStore:
             self._bumps = None
         self.db.execute("COMMIT")
 
+    def defer_indexes(self) -> None:
+        """In a transaction filling an empty store: drop the index that only deletes use, and
+        build it again as the transaction commits (sorting once is faster than inserting row
+        by row; a rollback brings the old index back)."""
+        assert self._bumps is not None, "store changes are made inside SQLiteStore.transaction()"
+        self.db.execute("DROP INDEX IF EXISTS memberships_by_record")
+        self._deferred = True
+
     # -- the change log ------------------------------------------------------------------------
 
     def head(self) -> int:
         """The sequence number of the newest committed change (as this connection sees it); 0 if none."""
         return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+    def state(self) -> str:
+        store_id, head = self.db.execute(_STATE).fetchone()
+        return f"{store_id}:{head}"
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[str]]:
         """The head, and every feed changed by the changes after ``seq`` up to it (one read)."""
@@ -224,6 +252,10 @@ class SQLiteStore:
         rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
         return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int, str]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
+        return {row[0]: row[1:] for row in rows}
+
     def touch_file(self, path: str, state: FileState) -> None:
         """Record a new size and mtime for a file whose content did not change."""
         self.db.execute(
@@ -241,76 +273,93 @@ class SQLiteStore:
 
     # -- changes (call inside a transaction) -------------------------------------------------
 
-    def remove_file(self, path: str) -> set[str]:
-        """Forget a file and its record; returns the feeds that changed."""
-        row = self.db.execute("SELECT record_id FROM files WHERE path=?", (path,)).fetchone()
-        self.db.execute("DELETE FROM files WHERE path=?", (path,))
-        if row is None or row[0] is None:
-            return set()
-        return self._remove_record(row[0], path)
-
-    def reject_file(self, path: str, state: FileState, error: str, retry: bool = False) -> set[str]:
-        changed = self.remove_file(path)
-        self.db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, NULL, ?, ?)",
-            (path, state.size, state.mtime_ns, state.digest, error, int(retry)),
-        )
-        return changed
+    def remove_files(self, paths: Sequence[str]) -> set[str]:
+        """Forget files and their records; returns the feeds that changed."""
+        known = self._holders(paths, (), ())
+        return self._remove([h.path for h in known],
+                            [h.record_id for h in known if h.record_id is not None])
 
     def retry_paths(self) -> set[str]:
         """Rejected files to parse again even though they did not change."""
         return {r[0] for r in self.db.execute("SELECT path FROM files WHERE retry = 1")}
 
-    def rivals(self, record: StoredRecord, path: str) -> list[tuple[str, str]]:
-        """Other files publishing the same id or URL, as (path, field) sorted by path."""
-        rows = self.db.execute(
-            "SELECT path, CASE WHEN id = ? THEN 'id' ELSE 'webUrl' END FROM records "
-            "WHERE (id = ? OR url = ?) AND path != ? ORDER BY path",
-            (record.id, record.id, record.web_url, path),
-        )
-        return [(other, field) for other, field in rows]
+    def retried(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key='retried'").fetchone()
+        return None if row is None else str(row[0])
 
-    def demote(self, path: str, error: str) -> set[str]:
-        """Turn a published file into a rejected one (kept for retry); returns changed feeds."""
-        row = self.db.execute(
-            "SELECT size, mtime_ns, digest FROM files WHERE path=?", (path,)
-        ).fetchone()
-        return self.reject_file(path, FileState(*row), error, retry=True)
+    def note_retried(self, mark: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('retried', ?)", (mark,))
 
-    def put_record(self, path: str, state: FileState, record: StoredRecord,
-                   scheduled: bool = False) -> set[str]:
-        """Store ``record`` as the content of ``path``; returns the feeds that changed.
-
-        A ``scheduled`` record is kept, but joins no feed until ``release_due`` reaches its date.
-        """
-        changed = self.remove_file(path)
-        self.db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, NULL, 0)",
-            (path, state.size, state.mtime_ns, state.digest, record.id),
-        )
-        held = record.published and scheduled
-        self.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (record.id, path, state.digest, record.web_url,
-             SCHEDULED if held else int(record.published), record.published_at, record.data),
-        )
-        self.db.execute("INSERT INTO filters VALUES (?, ?, ?, ?)",
-                        (record.id, record.quality, record.heat, record.words))
-        if record.published and not held:
-            changed |= self._join_feeds(record.id, record.published_at, record.provider_domain,
-                                        record.provider_name, record.topics)
+    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+        """Store what became of a batch of files, in path order (see ``batch.settle``); returns
+        the feeds that changed and the files rejected."""
+        holders = self._holders([o.path for o in batch],
+                                [o.result.id for o in batch if isinstance(o.result, StoredRecord)],
+                                [o.result.web_url for o in batch
+                                 if isinstance(o.result, StoredRecord)])
+        plan = settle(batch, holders)
+        changed = self._remove(plan.removed, plan.owned)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            *((s.path, s.state.size, s.state.mtime_ns, s.state.digest, s.record.id, None, 0)
+              for s in plan.stored),
+            *((r.path, r.state.size, r.state.mtime_ns, r.state.digest, None, r.error, int(r.retry))
+              for r in plan.rejected)])
+        self.db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (s.record.id, s.path, s.state.digest, s.record.web_url,
+             SCHEDULED if s.record.published and s.scheduled else int(s.record.published),
+             s.record.published_at, s.record.data) for s in plan.stored])
+        self.db.executemany("INSERT INTO filters VALUES (?, ?, ?, ?)", [
+            (s.record.id, s.record.quality, s.record.heat, s.record.words) for s in plan.stored])
+        members: list[tuple[str, int, str]] = []
+        for s in plan.stored:
+            if s.record.published and not s.scheduled:
+                members += ((feed, s.record.published_at, s.record.id)
+                            for feed in self._feeds_of(s.record.provider_domain,
+                                                       s.record.provider_name, s.record.topics))
+        self.db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", members)
+        changed.update(feed for feed, _, _ in members)
         self._bump(changed)
-        return changed
+        return changed, list(plan.errors)
 
-    def _join_feeds(self, record_id: str, at: int, provider_domain: str, provider_name: str,
-                    topics: Iterable[str]) -> set[str]:
-        """Add a published record to its feeds: everything, its provider's, its topics'."""
+    def _holders(self, paths: Sequence[str], ids: Sequence[str],
+                 urls: Sequence[str]) -> list[Holder]:
+        """The stored files named ``paths``, and those whose record has one of ``ids`` or
+        ``urls``: each list is one JSON parameter, searched through its index."""
+        rows = self.db.execute(
+            "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM files f "
+            "LEFT JOIN records r ON r.id = f.record_id AND r.path = f.path "
+            "WHERE f.path IN (SELECT value FROM json_each(?)) UNION "
+            "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM records r "
+            "JOIN files f ON f.path = r.path WHERE r.id IN (SELECT value FROM json_each(?)) UNION "
+            "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM records r "
+            "JOIN files f ON f.path = r.path WHERE r.url IN (SELECT value FROM json_each(?))",
+            (json.dumps(paths), json.dumps(ids), json.dumps(urls)))
+        return [Holder(path, FileState(size, mtime, digest), record_id, url)
+                for path, size, mtime, digest, record_id, url in rows]
+
+    def _remove(self, paths: Sequence[str], owned: Sequence[str]) -> set[str]:
+        """Delete the files ``paths`` and the records ``owned`` (by those files); returns the
+        feeds that changed."""
+        if not paths:
+            return set()
+        ids = json.dumps(owned)
+        feeds = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT feed FROM memberships WHERE record_id IN "
+            "(SELECT value FROM json_each(?))", (ids,))}
+        for table, column in (("memberships", "record_id"), ("records", "id"),
+                              ("filters", "record_id"), ("fragments", "record_id")):
+            self.db.execute(f"DELETE FROM {table} WHERE {column} IN "
+                            "(SELECT value FROM json_each(?))", (ids,))
+        self.db.execute("DELETE FROM files WHERE path IN (SELECT value FROM json_each(?))",
+                        (json.dumps(paths),))
+        self._bump(feeds)
+        return feeds
+
+    def _feeds_of(self, provider_domain: str, provider_name: str,
+                  topics: Iterable[str]) -> list[str]:
+        """The feeds a published record joins: everything, its provider's, its topics'."""
         feeds = [ALL_FEED, self._group("providers", provider_domain, provider_name)]
-        feeds += [self._group("topics", topic.casefold(), topic) for topic in topics]
-        self.db.executemany(
-            "INSERT INTO memberships VALUES (?, ?, ?)", [(f, at, record_id) for f in feeds]
-        )
-        return set(feeds)
+        return feeds + [self._group("topics", topic.casefold(), topic) for topic in topics]
 
     def release_due(self, now: int) -> set[str]:
         """Publish the scheduled records dated ``now`` (epoch seconds) or earlier; returns the
@@ -324,7 +373,10 @@ class SQLiteStore:
             # The stored JSON is Record.to_dict(): provider is [name, domain].
             fields = json.loads(data)
             name, domain = fields["provider"]
-            changed |= self._join_feeds(record_id, at, domain, name, fields["topics"])
+            feeds = self._feeds_of(domain, name, fields["topics"])
+            self.db.executemany("INSERT INTO memberships VALUES (?, ?, ?)",
+                                [(feed, at, record_id) for feed in feeds])
+            changed.update(feeds)
             self.db.execute("UPDATE records SET published = 1 WHERE id = ?", (record_id,))
         self._bump(changed)
         return changed
@@ -335,19 +387,6 @@ class SQLiteStore:
             "SELECT min(published_at) FROM records WHERE published = ?", (SCHEDULED,)
         ).fetchone()
         return moment(row[0])
-
-    def _remove_record(self, record_id: str, path: str) -> set[str]:
-        owner = self.record_path(record_id)
-        if owner != path:
-            return set()
-        feeds = {r[0] for r in self.db.execute(
-            "SELECT feed FROM memberships WHERE record_id=?", (record_id,))}
-        self.db.execute("DELETE FROM memberships WHERE record_id=?", (record_id,))
-        self.db.execute("DELETE FROM records WHERE id=?", (record_id,))
-        self.db.execute("DELETE FROM filters WHERE record_id=?", (record_id,))
-        self.db.execute("DELETE FROM fragments WHERE record_id=?", (record_id,))
-        self._bump(feeds)
-        return feeds
 
     def _group(self, kind: str, key: str, name: str) -> str:
         known = self._groups.get((kind, key))
