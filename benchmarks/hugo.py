@@ -17,15 +17,20 @@ import re
 import shutil
 import statistics
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from benchmarks.process import Failed, run
 from feeds.errors import RecordError
 from feeds.ingest import parse_record, scan_seeds
 from feeds.parse import split_front_matter
+from feeds.pool import Workers, worker_count
 
 HUGO = "hugo"
+_CHUNK = 500  # record files per batch sent to a conversion worker
+_PROGRESS_EVERY = 100_000
 MAX_RECORD_BYTES = 10**7  # conversion only: the benchmark corpus has no oversized records
 
 # Hugo 0.111 reads the RSS limit from ``services.rss.limit`` (``rssLimit`` is the older name
@@ -82,31 +87,56 @@ class Timing:
     failure: str | None
 
 
+# A record file converted on its own: (id, web URL, content file or None when unpublished),
+# or None when feeds rejects it.
+_Converted = tuple[str, str, str | None] | None
+
+
+def _convert(name: str, data: bytes) -> _Converted:
+    try:
+        record = parse_record(name, data, MAX_RECORD_BYTES)
+    except RecordError:
+        return None
+    if not record.published:
+        return record.id, record.web_url, None
+    own = _DROPPED.sub("", split_front_matter(data.decode("utf-8-sig"), name) + "\n")
+    # JSON strings and arrays are YAML flow scalars and sequences with the same meaning.
+    added = (f"date: {record.published_at.isoformat()}\n"
+             f"summary: {json.dumps(record.excerpt or '', ensure_ascii=False)}\n"
+             f"providers: {json.dumps([record.provider.name], ensure_ascii=False)}\n")
+    return record.id, record.web_url, f"---\n{own}{added}---\n"
+
+
+def _accepted(converted: _Converted, seen: set[str]) -> str | None:
+    """The content file of a converted record unless an earlier file had its id or URL."""
+    if converted is None:
+        return None
+    record_id, web_url, text = converted
+    if record_id in seen or web_url in seen:
+        return None
+    seen.update((record_id, web_url))
+    return text
+
+
 def content_file(name: str, data: bytes, seen: set[str]) -> str | None:
     """The Hugo content file for one record file, or None when feeds would not publish it.
 
     ``seen`` holds the ids and web URLs of records already accepted, in file name order: like
     feeds' ingest, the file whose name sorts first wins a duplicate id or URL.
     """
-    try:
-        record = parse_record(name, data, MAX_RECORD_BYTES)
-    except RecordError:
-        return None
-    if record.id in seen or record.web_url in seen:
-        return None
-    seen.update((record.id, record.web_url))
-    if not record.published:
-        return None
-    own = _DROPPED.sub("", split_front_matter(data.decode("utf-8-sig"), name) + "\n")
-    # JSON strings and arrays are YAML flow scalars and sequences with the same meaning.
-    added = (f"date: {record.published_at.isoformat()}\n"
-             f"summary: {json.dumps(record.excerpt or '', ensure_ascii=False)}\n"
-             f"providers: {json.dumps([record.provider.name], ensure_ascii=False)}\n")
-    return f"---\n{own}{added}---\n"
+    return _accepted(_convert(name, data), seen)
 
 
-def site(seeds: Path, root: Path) -> Site:
-    """The Hugo site for the corpus in ``seeds``, converted once and kept beside the corpus."""
+def _convert_files(names: Sequence[str], seeds: Path) -> list[_Converted]:
+    return [_convert(name, (seeds / name).read_bytes()) for name in names]
+
+
+def site(seeds: Path, root: Path, progress: Callable[[str], None] | None = None) -> Site:
+    """The Hugo site for the corpus in ``seeds``, converted once and kept beside the corpus.
+
+    Records are parsed by one worker process per CPU (a million take minutes on one core),
+    then accepted in file name order, as ``content_file`` does one by one.
+    """
     done = root / ".complete"
     if done.exists():
         return Site(root, int(done.read_text()))
@@ -115,11 +145,18 @@ def site(seeds: Path, root: Path) -> Site:
     content.mkdir(parents=True)
     seen: set[str] = set()
     pages = 0
-    for name in sorted(scan_seeds(seeds)):
-        text = content_file(name, (seeds / name).read_bytes(), seen)
-        if text is not None:
-            (content / name.replace(".txt", ".md")).write_text(text, encoding="utf-8")
-            pages += 1
+    names = sorted(scan_seeds(seeds))
+    chunks = (names[start:start + _CHUNK] for start in range(0, len(names), _CHUNK))
+    with Workers(worker_count(0)) as workers:
+        converted = workers.map(partial(_convert_files, seeds=seeds), chunks)
+        for number, batch in enumerate(converted, start=1):
+            for name, one in zip(names[(number - 1) * _CHUNK:number * _CHUNK], batch, strict=True):
+                text = _accepted(one, seen)
+                if text is not None:
+                    (content / name.replace(".txt", ".md")).write_text(text, encoding="utf-8")
+                    pages += 1
+            if progress is not None and number * _CHUNK % _PROGRESS_EVERY == 0:
+                progress(f"Hugo site: {number * _CHUNK:,} of {len(names):,} records converted")
     done.write_text(f"{pages}\n")
     return Site(root, pages)
 
@@ -129,9 +166,10 @@ def items(feed: Path) -> int:
     return feed.read_bytes().count(b"<item>")
 
 
-def build(site: Site, limit: int, runs: int, max_rss_mb: float) -> Timing:
+def build(site: Site, limit: int, runs: int, max_rss_mb: float, timeout: float = 1800) -> Timing:
     """Time ``hugo`` on ``site`` with RSS limit ``limit`` (-1: every record): a warm-up run,
-    then the median of ``runs``; the output is removed before each run, outside the timing.
+    then the median of ``runs``; the output is removed before each run, outside the timing,
+    and at the end. A run over ``max_rss_mb`` or ``timeout`` seconds is stopped: Hugo failed.
 
     The home feed must hold ``limit`` items (every page at -1), or the figure would time a build
     that did not do the work.
@@ -147,11 +185,14 @@ def build(site: Site, limit: int, runs: int, max_rss_mb: float) -> Timing:
     try:
         for _ in range(runs + 1):
             shutil.rmtree(public, ignore_errors=True)
-            measured.append(run(command, cwd=site.root, env=env, max_rss_mb=max_rss_mb))
+            measured.append(run(command, cwd=site.root, env=env, timeout=timeout,
+                                max_rss_mb=max_rss_mb))
+        found = items(public / "index.xml")
     except Failed as failed:
         return Timing(limit, runs, None, None, failed.reason)
+    finally:
+        shutil.rmtree(public, ignore_errors=True)  # at 1,000,000 records, gigabytes
     expected = site.pages if limit < 0 else min(limit, site.pages)
-    found = items(public / "index.xml")
     if found != expected:
         raise RuntimeError(f"{public / 'index.xml'}: {found} items, expected {expected}")
     timed = measured[1:]

@@ -199,6 +199,15 @@ def table(results: dict[int, Result]) -> str:
         f"{results[n].get('load_after', 0):.1f} after)" for n in sizes)
     summaries = "; ".join(f"{n:,}: {results[n].get('build_cold_summary', '?')}" for n in sizes)
     lines += ["", f"Measured {dates}. Full build output: {summaries}."]
+    # benchmarks/run.py parses a sample of a large corpus and scales its times to every record.
+    sampled = [f"{results[n]['parse_files']:,} of {n:,}" for n in sizes
+               if results[n].get("parse_files", n) < n]
+    not_run = [f"{n:,} records, {what}" for n in sizes for what in results[n].get("not_run", [])]
+    if not_run:
+        lines += ["", f"Not run: {'; '.join(not_run)}."]
+    if sampled:
+        lines += ["", "The floor and parser rows come from every k-th record file, their times "
+                  f"scaled to the corpus: {', '.join(sampled)} files parsed."]
     return "\n".join(lines)
 
 
@@ -219,7 +228,8 @@ def write_doc(doc: Path, results: dict[int, Result], command: str) -> None:
     """Replace the generated block of ``doc`` (between the bench markers) with the table."""
     block = "\n".join([
         BEGIN,
-        f"Command: `{command}` (`make bench` for 10,000 records, `make bench-full` for 100,000 too, "
+        f"Command of the last run: `{command}` (each column is from the run dated below; "
+        "`make bench` for 10,000 records, `make bench-full` for 100,000 too, "
         "`make bench-huge` for 1,000,000, builds only).",
         "",
         table(results),

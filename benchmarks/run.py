@@ -34,18 +34,33 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import hugo  # noqa: E402
 from benchmarks.corpus import generate  # noqa: E402
-from benchmarks.process import _tree, rss_kb, run  # noqa: E402
+from benchmarks.process import Measured, _tree, rss_kb, run  # noqa: E402
 from benchmarks.report import machine, table, write_doc  # noqa: E402
+from feeds.ingest import scan_seeds  # noqa: E402
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 RESULTS = ROOT / "docs" / "benchmarks"
 FEED_50 = "feeds/all.atom"  # the site-wide feed's current page: items_per_feed (50) entries
+# A feeds command's time limit: a cold build of 1,000,000 records takes a good part of an hour
+# on a loaded machine, and a run stopped there would report nothing.
+FEEDS_TIMEOUT_S = 6 * 3600
+# Disk a build takes per byte of record files, measured at 100,000 records (228 MB of files):
+# the full build's store (1.4 GB) and tree (4.4 GB: every archive page in three formats, each
+# with two compressed siblings); the Hugo-equivalent build's store (fragments in one format).
+FULL_BUILD_DISK_PER_BYTE = 26
+SAME_BUILD_DISK_PER_BYTE = 8
+# What a run leaves free for the other work on the machine, whatever it measures.
+DISK_MARGIN_GB = 5
 
 
 # -- processes -------------------------------------------------------------------------------
 
 def feeds(*args: str) -> list[str]:
     return [sys.executable, "-m", "feeds", *args, "--quiet"]
+
+
+def run_feeds(*args: str) -> Measured:
+    return run(feeds(*args), timeout=FEEDS_TIMEOUT_S)
 
 
 def _free_port() -> int:
@@ -153,6 +168,15 @@ def config(path: Path, seeds: Path, work: Path, **extra: Any) -> Path:
     return path
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%S")
+
+
+def disk_free_gb(path: Path) -> float:
+    usage = shutil.disk_usage(path)
+    return usage.free / 2**30
+
+
 def fresh(work: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -164,22 +188,30 @@ def corpus(n: int, seed: int, root: Path) -> Path:
     done = seeds / ".complete"
     if not done.exists():
         shutil.rmtree(seeds, ignore_errors=True)
-        print(f"generating {n:,} records in {seeds} …", flush=True)
+        print(f"{_now()} generating {n:,} records in {seeds} …", flush=True)
         generate(n, seeds, seed=seed)
         done.write_text("ok\n")
     return seeds
 
 
-def parse_floor(seeds: Path) -> dict[str, float]:
-    """Seconds to parse every record's front matter: PyYAML's C loader, and the parser in use."""
+def parse_floor(seeds: Path, sample: int) -> dict[str, float]:
+    """Seconds to parse every record's front matter: PyYAML's C loader, and the parser in use.
+
+    Over ``sample`` files the figures come from every k-th file (in name order), scaled to the
+    whole corpus: at 1,000,000 records reading every file into memory and parsing it three
+    times would take a quarter of an hour and gigabytes, for a per-record cost that a sample of
+    100,000 gives as well. ``parse_files`` says how many files were parsed.
+    """
     import yaml
 
     from feeds.parse import YAML_LOADER, load_front_matter, split_front_matter
 
+    names = sorted(scan_seeds(seeds))
+    step = -(-len(names) // sample) if len(names) > sample else 1
     texts = []
-    for path in sorted(seeds.glob("*.txt")):
-        data = path.read_bytes()
-        texts.append((path.name, data, split_front_matter(data.decode("utf-8-sig"), path.name)))
+    for name in names[::step]:
+        data = (seeds / name).read_bytes()
+        texts.append((name, data, split_front_matter(data.decode("utf-8-sig"), name)))
     start = time.perf_counter()
     for _, _, text in texts:
         yaml.load(text, Loader=yaml.CSafeLoader)
@@ -194,14 +226,23 @@ def parse_floor(seeds: Path) -> dict[str, float]:
         with contextlib.suppress(Exception):
             load_front_matter(data, name, 10**7)
     in_use = time.perf_counter() - start
-    return {"pyyaml_c": pyyaml, "pyyaml_strict": strict, "in_use": in_use}
+    scale = len(names) / max(len(texts), 1)
+    return {"pyyaml_c": pyyaml * scale, "pyyaml_strict": strict * scale, "in_use": in_use * scale,
+            "files": float(len(texts))}
 
 
 def edit_one(seeds: Path) -> Path:
-    """Change one published record's title, as an editor would; returns the file."""
-    for path in sorted(seeds.glob("*.txt"))[len(list(seeds.glob("*.txt"))) // 2:]:
+    """Change one published record's title, as an editor would; returns the file.
+
+    The file is replaced, not written through: the build's seeds are hard links to the
+    pristine corpus, which must stay as generated.
+    """
+    names = sorted(scan_seeds(seeds))
+    for name in names[len(names) // 2:]:
+        path = seeds / name
         text = path.read_text(encoding="utf-8")
         if "\npublished: true" in text and "\ntitle: " in text:
+            path.unlink()
             path.write_text(text.replace("\ntitle: ", "\ntitle: Updated: ", 1)
                             if '\ntitle: "' not in text
                             else text.replace('\ntitle: "', '\ntitle: "Updated: ', 1), encoding="utf-8")
@@ -215,79 +256,128 @@ def measure(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> dic
     result: dict[str, Any] = {"records": n, "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                               "load_before": os.getloadavg()[0], "machine": machine()}
 
+    # A long run says where it is: each step's start, with the time and the disk left.
+    def step(what: str) -> None:
+        log(f"[{_now()}, {disk_free_gb(root):.0f} GB free] {what} …")
+        # What was measured so far, should the run be stopped.
+        (root / f"partial-{n}.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+
+    corpus_bytes = sum(size for size, _ in scan_seeds(pristine).values())
+
+    def room(what: str, per_byte: int) -> bool:
+        """Whether the disk holds a build of ``what`` with the margin left, once the last
+        build's work is removed; if not, says so."""
+        shutil.rmtree(root / f"work-{n}", ignore_errors=True)
+        needed = per_byte * corpus_bytes / 2**30
+        free = disk_free_gb(root)
+        if free - needed >= DISK_MARGIN_GB:
+            return True
+        result.setdefault("not_run", []).append(
+            f"{what}: needs about {needed:.0f} GB of disk, {free:.0f} GB free")
+        log(f"not run: {result['not_run'][-1]}")
+        return False
+
     # Ingest: cold (empty store), then again with nothing changed.
     work = fresh(root / f"work-{n}")
     cfg = config(work / "feeds.yaml", pristine, work)
-    cold = run(feeds("ingest", "--config", str(cfg)))
+    step("ingest, cold")
+    cold = run_feeds("ingest", "--config", str(cfg))
     result["ingest_cold_s"] = cold.seconds
     result["ingest_rps"] = n / cold.seconds
-    result["ingest_noop_s"] = run(feeds("ingest", "--config", str(cfg))).seconds
+    step("ingest, no-op")
+    result["ingest_noop_s"] = run_feeds("ingest", "--config", str(cfg)).seconds
     log(f"ingest cold {cold.seconds:.2f}s, no-op {result['ingest_noop_s']:.2f}s")
 
-    # Hugo-equivalent: RSS only, current pages only, nothing compressed, no HTML page per
-    # feed (Hugo's build renders none), from nothing.
-    work = fresh(root / f"work-{n}")
-    cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
-                 precompress=False, feed_pages=False)
-    same = run(feeds("build", "--config", str(cfg)))
-    result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
-    log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")
+    if room("the Hugo-equivalent build", SAME_BUILD_DISK_PER_BYTE):
+        # Hugo-equivalent: RSS only, current pages only, nothing compressed, no HTML page per
+        # feed (Hugo's build renders none), from nothing.
+        work = fresh(root / f"work-{n}")
+        cfg = config(work / "feeds.yaml", pristine, work, formats=["rss"], archives=False,
+                     precompress=False, feed_pages=False)
+        step("Hugo-equivalent build")
+        same = run_feeds("build", "--config", str(cfg))
+        result["hugo_s"], result["hugo_rss_mb"] = same.seconds, same.peak_rss_mb
+        log(f"hugo-equivalent {same.seconds:.2f}s {same.peak_rss_mb:.0f} MB")
 
     # Hugo itself on the same records, minutes from the feeds builds it is compared with.
-    result["hugo"] = reference(pristine, root / f"hugo-{n}-{args.seed}", args, log)
+    result["hugo"] = reference(pristine, root / f"hugo-{n}-{args.seed}", args, step, log)
 
-    # The full build: cold, then warm, then after an edit, then after 1,000 new records.
-    work = fresh(root / f"work-{n}")
-    seeds = work / "seeds"
-    shutil.copytree(pristine, seeds, ignore=shutil.ignore_patterns(".complete"))
-    cfg = config(work / "feeds.yaml", seeds, work)
-    full = run(feeds("build", "--config", str(cfg)))
-    result["build_cold_s"], result["build_rss_mb"] = full.seconds, full.peak_rss_mb
-    result["build_cold_summary"] = full.output.strip().splitlines()[-1]
-    warm = run(feeds("build", "--config", str(cfg)))
-    result["build_noop_s"] = warm.seconds
-    log(f"build cold {full.seconds:.2f}s {full.peak_rss_mb:.0f} MB; no-op {warm.seconds:.2f}s")
-    # The first edit after a cold build fills a second tree; later ones recycle the tree from
-    # two builds back, as every edit in a running newsroom does: the median of three of those.
-    edit_one(seeds)
-    first = run(feeds("build", "--config", str(cfg)))
-    result["build_first_edit_s"] = first.seconds
-    edits = []
-    for _ in range(3):
+    built = room("the full build", FULL_BUILD_DISK_PER_BYTE)
+    if built:
+        # The full build: cold, then warm, then after an edit, then after 1,000 new records. The
+        # seeds are hard links to the corpus (edits replace a file): a copy of 1,000,000 files
+        # would take minutes and gigabytes.
+        work = fresh(root / f"work-{n}")
+        seeds = work / "seeds"
+        shutil.copytree(pristine, seeds, ignore=shutil.ignore_patterns(".complete"),
+                        copy_function=os.link)
+        cfg = config(work / "feeds.yaml", seeds, work)
+        step("full build, cold")
+        full = run_feeds("build", "--config", str(cfg))
+        result["build_cold_s"], result["build_rss_mb"] = full.seconds, full.peak_rss_mb
+        result["build_cold_summary"] = full.output.strip().splitlines()[-1]
+        step("no-op build")
+        warm = run_feeds("build", "--config", str(cfg))
+        result["build_noop_s"] = warm.seconds
+        log(f"build cold {full.seconds:.2f}s {full.peak_rss_mb:.0f} MB; no-op {warm.seconds:.2f}s")
+        # The first edit after a cold build fills a second tree; later ones recycle the tree from
+        # two builds back, as every edit in a running newsroom does: the median of three of those.
+        step("edits")
         edit_one(seeds)
-        edits.append(run(feeds("build", "--config", str(cfg))))
-    edited = sorted(edits, key=lambda m: m.seconds)[1]
-    result["build_edit_s"], result["build_edit_rss_mb"] = edited.seconds, edited.peak_rss_mb
-    extra = root / f"corpus-extra-{n}"
-    if not (extra / ".complete").exists():
-        shutil.rmtree(extra, ignore_errors=True)
-        generate(1000, extra, seed=args.seed + 1_000_003)
-        (extra / ".complete").write_text("ok\n")
-    for path in extra.glob("*.txt"):
-        shutil.copy2(path, seeds / ("x" + path.name))
-    added = run(feeds("build", "--config", str(cfg)))
-    result["build_add_s"] = added.seconds
-    log(f"first edit {first.seconds:.2f}s, edit one {edited.seconds:.2f}s; "
-        f"add 1,000 {added.seconds:.2f}s")
+        first = run_feeds("build", "--config", str(cfg))
+        result["build_first_edit_s"] = first.seconds
+        edits = []
+        for _ in range(3):
+            edit_one(seeds)
+            edits.append(run_feeds("build", "--config", str(cfg)))
+        edited = sorted(edits, key=lambda m: m.seconds)[1]
+        result["build_edit_s"], result["build_edit_rss_mb"] = edited.seconds, edited.peak_rss_mb
+        extra = root / f"corpus-extra-{n}"
+        if not (extra / ".complete").exists():
+            shutil.rmtree(extra, ignore_errors=True)
+            generate(1000, extra, seed=args.seed + 1_000_003)
+            (extra / ".complete").write_text("ok\n")
+        for path in extra.glob("*.txt"):
+            shutil.copy2(path, seeds / ("x" + path.name))
+        step("adding 1,000 records")
+        added = run_feeds("build", "--config", str(cfg))
+        result["build_add_s"] = added.seconds
+        log(f"first edit {first.seconds:.2f}s, edit one {edited.seconds:.2f}s; "
+            f"add 1,000 {added.seconds:.2f}s")
 
-    floor = parse_floor(pristine)
+    step("parse floor")
+    floor = parse_floor(pristine, args.parse_sample)
+    result["parse_files"] = int(floor.pop("files"))
     result.update({f"parse_{k}_s": v for k, v in floor.items()})
-    log("parse: " + ", ".join(f"{k} {v:.2f}s" for k, v in floor.items()))
+    log("parse: " + ", ".join(f"{k} {v:.2f}s" for k, v in floor.items())
+        + (f" (from {result['parse_files']:,} files, scaled)" if result["parse_files"] < n else ""))
 
-    if not args.skip_server:
+    if built and not args.skip_server:
+        step("server")
         result.update(server(cfg, work, args, log))
+    if not args.keep_work:
+        # The store and the trees: about 60 GB at 1,000,000 records.
+        shutil.rmtree(root / f"work-{n}", ignore_errors=True)
     # Other work on the machine slows every figure: the 1-minute load average says how much.
     result["load_after"] = os.getloadavg()[0]
     return result
 
 
 def reference(seeds: Path, site_dir: Path, args: argparse.Namespace,
-              log: Callable[[str], None]) -> dict[str, Any]:
-    """Hugo's RSS build of the corpus at limit 50 and at -1 (full history); conversion untimed."""
-    site = hugo.site(seeds, site_dir)
+              step: Callable[[str], None], log: Callable[[str], None]) -> dict[str, Any]:
+    """Hugo's RSS build of the corpus at limit 50 and at -1 (full history); conversion untimed.
+
+    Full history is more work than limit 50: when limit 50 failed (memory, time), so would it.
+    """
+    step("Hugo site conversion")
+    site = hugo.site(seeds, site_dir, progress=log)
     found: dict[str, Any] = {"version": hugo.version(), "pages": site.pages}
+    failed = None
     for key, limit in (("limit_50", 50), ("limit_all", -1)):
-        timing = hugo.build(site, limit, args.hugo_runs, args.hugo_max_rss_mb)
+        step(f"Hugo, limit {limit}")
+        timing = (hugo.build(site, limit, args.hugo_runs, args.hugo_max_rss_mb, args.hugo_timeout)
+                  if failed is None else hugo.Timing(limit, 0, None, None, failed))
+        failed = failed or (timing.failure and f"not run: limit 50 failed ({timing.failure})")
         found[key] = dataclasses.asdict(timing)
         log(f"Hugo, limit {limit}: " + (timing.failure or f"{timing.seconds:.2f}s "
                                         f"{timing.peak_rss_mb:.0f} MB"))
@@ -344,12 +434,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="Hugo builds timed after its warm-up, the median kept (default 3)")
     parser.add_argument("--hugo-max-rss-mb", type=float, default=8000,
                         help="stop a Hugo build whose memory grows past this (default 8000)")
+    parser.add_argument("--hugo-timeout", type=float, default=1800,
+                        help="seconds after which a Hugo build is stopped and reported as failed "
+                             "(default 1800)")
+    parser.add_argument("--parse-sample", type=int, default=100_000,
+                        help="parse floor: at most this many files, every k-th, the times scaled "
+                             "to the corpus (default 100000)")
+    parser.add_argument("--keep-work", action="store_true",
+                        help="keep the last build's store and trees (default: removed at the end)")
     parser.add_argument("--no-write", action="store_true", help="print; leave docs/ alone")
     args = parser.parse_args(argv)
     sizes = args.records or [10_000]
     RESULTS.mkdir(parents=True, exist_ok=True)
     for n in sizes:
-        print(f"== {n:,} records", flush=True)
+        print(f"== {n:,} records ({_now()} UTC)", flush=True)
         result = measure(n, args, lambda line: print("  " + line, flush=True))
         if not args.no_write:
             (RESULTS / f"{n}.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")

@@ -1,8 +1,11 @@
 """Pure work in bulk: batches mapped in a pool of workers, results in input order.
 
 Parsing records and rendering entry fragments are pure (bytes in, bytes out), so large batches
-fan out to one forked process per CPU (``Workers``) while the caller keeps every write to the store and the
-disk, in input order: the results are the same as without a pool. Compressing documents spends
+fan out to one process per CPU (``Workers``) while the caller keeps every write to the store and the
+disk, in input order: the results are the same as without a pool. The processes are forked from
+a fork server (a fresh interpreter with the workers' modules imported), not from the caller:
+a forked process counts its parent's pages as its own, and a caller that has scanned a million
+record files would make each worker look as large as itself. Compressing documents spends
 its time in zlib and brotli, which release the GIL, so it runs in threads instead: no batch or
 result is copied through a pipe.
 """
@@ -10,7 +13,8 @@ result is copied through a pipe.
 from __future__ import annotations
 
 import os
-import signal
+import select
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, TypeVar
@@ -29,30 +33,36 @@ def worker_count(setting: int) -> int:
     return setting or len(os.sched_getaffinity(0))
 
 
-# prctl(2) option: the signal this process gets when its parent dies.
-_PR_SET_PDEATHSIG = 1
+# What the workers run, imported once by the fork server rather than by each worker.
+_PRELOAD = ["feeds.ingest", "feeds.render.fragments"]
 
 
-def _die_with_parent(parent: int) -> None:
-    """Pool worker start-up: end when the parent does (``kill -9`` of a build).
+def _die_with_caller(caller: int) -> None:
+    """Pool worker start-up: end when the caller does (``kill -9`` of a build).
 
-    An orphaned worker would otherwise wait for work forever, holding the parent's open files,
-    among them the export's build lock, so every later build would be refused.
+    A worker's parent is the fork server, not the caller, and the fork server only exits once
+    every process holding its "alive" pipe has (the caller and the workers alike), so an
+    orphaned worker would wait for work forever and keep the fork server too. A thread waits
+    on a pidfd of the caller, readable once it has ended:
+    https://man7.org/linux/man-pages/man2/pidfd_open.2.html
     """
-    import ctypes
-
-    # https://man7.org/linux/man-pages/man2/prctl.2.html (PR_SET_PDEATHSIG)
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
+    try:
+        caller_fd = os.pidfd_open(caller)
+    except ProcessLookupError:  # the caller ended before this worker started
         os._exit(1)
+
+    def wait_for_caller() -> None:
+        select.select([caller_fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_caller, name="die-with-caller", daemon=True).start()
 
 
 class Workers:
-    """A command's worker processes: forked on first use, then reused by every later ``map``.
+    """A command's worker processes: started on first use, then reused by every later ``map``.
 
-    One set serves parsing and rendering. Forked early (at the ingest), while the parent is
-    small: a forked worker counts the parent's pages at fork as its own, so workers forked after
-    the ingest would each carry a copy of the memory it built up.
+    One set serves parsing and rendering. They are forked by a fork server, so their memory is
+    their own whatever the caller holds when they start (the scan of the seeds, the catalogue).
     """
 
     def __init__(self, count: int) -> None:
@@ -73,11 +83,15 @@ class Workers:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # fork: workers start at once and inherit the imported modules; they touch no
-            # connection or file of the parent's, only the batches they are sent.
+            # https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods
+            # forkserver: started once per process (exec, so it holds none of the caller's
+            # memory, connections or files, the build lock among them), it imports _PRELOAD,
+            # then forks each worker from itself.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
             self._executor = ProcessPoolExecutor(
-                self.count, mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with_parent, initargs=(os.getpid(),))
+                self.count, mp_context=context,
+                initializer=_die_with_caller, initargs=(os.getpid(),))
         return _in_order(self._executor, function, batches, self.count)
 
     def close(self) -> None:

@@ -238,3 +238,21 @@ def test_browsers_get_feeds_as_xml_and_readers_the_registered_type(settings: Set
         json_feed = client.get("/feeds/all.json", headers={"Accept": BROWSER_ACCEPT})
         assert json_feed.headers["content-type"] == "application/feed+json; charset=utf-8"
         assert json_feed.headers["vary"] == "Accept-Encoding"
+
+
+def test_a_build_keeping_few_entries_as_html_writes_the_same_pages(
+        settings: Settings, output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.render
+    from feeds.export import export
+    from feeds.store import open_store
+
+    monkeypatch.setattr(feeds.render, "KEEP_ENTRY_HTML", 1)  # emptied before every page
+    store = open_store(settings.store_path)
+    try:
+        export(store, settings, tmp_path / "bounded")
+    finally:
+        store.close()
+    pages = sorted(p.relative_to(output.resolve()) for p in output.resolve().rglob("index.html"))
+    assert len(pages) > 3
+    assert all((tmp_path / "bounded" / page).read_bytes() == (output / page).read_bytes()
+               for page in pages)

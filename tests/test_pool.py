@@ -7,9 +7,14 @@ import importlib
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,23 +41,59 @@ def test_workers_keep_input_order_and_run_in_other_processes() -> None:
     assert os.getpid() not in {pid for pid, _ in pooled}
 
 
-# Inherited by the workers when they are forked: two tasks meeting at it run in two processes.
-_MEETING = multiprocessing.get_context("fork").Barrier(2)
-
-
-def _pid_when_both_workers_are_busy(batch: list[int]) -> int:
+def _pid_when_both_workers_are_busy(batch: list[int], meeting: Any) -> int:
     # The timeout only ends a broken run (a worker missing); a loaded machine just waits longer.
-    _MEETING.wait(timeout=120)
+    meeting.wait(timeout=120)
     return os.getpid()
 
 
-def test_workers_are_forked_once_and_serve_every_later_map() -> None:
+def test_workers_are_started_once_and_serve_every_later_map() -> None:
     # Each map's two tasks wait for each other, so each map runs in both workers (one worker
     # cannot take every task, however the scheduler runs them): the same two processes twice.
-    with Workers(2) as workers:
-        first = set(workers.map(_pid_when_both_workers_are_busy, [[1], [2]]))
-        later = set(workers.map(_pid_when_both_workers_are_busy, [[3], [4]]))
+    # The barrier is a manager's: workers forked by the fork server inherit nothing of ours.
+    with multiprocessing.Manager() as manager, Workers(2) as workers:
+        meet = partial(_pid_when_both_workers_are_busy, meeting=manager.Barrier(2))
+        first = set(workers.map(meet, [[1], [2]]))
+        later = set(workers.map(meet, [[3], [4]]))
     assert len(first) == 2 and later == first and os.getpid() not in first
+
+
+def _ids_and_rss_kb(batch: list[int]) -> tuple[int, int, int]:
+    status = Path("/proc/self/status").read_text()
+    return os.getpid(), os.getppid(), int(status.split("VmRSS:")[1].split()[0])
+
+
+def test_workers_do_not_count_the_callers_memory_as_their_own() -> None:
+    held = bytearray(os.urandom(1)) * (200 * 2**20)  # touched: resident in this process
+    with Workers(2) as workers:
+        found = list(workers.map(_ids_and_rss_kb, [[1], [2]]))
+    assert len(held) == 200 * 2**20
+    # Forked from the fork server, not from this process: the 200 MB held here are not theirs.
+    assert all(parent != os.getpid() and rss_kb < 150 * 1024 for _, parent, rss_kb in found)
+
+
+_CALLER = """
+import time
+from feeds.pool import Workers
+from tests.test_pool import _ids_and_rss_kb
+found = list(Workers(2).map(_ids_and_rss_kb, [[1], [2], [3], [4]]))
+print(*{pid for pid, _, _ in found} | {parent for _, parent, _ in found}, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_caller_leaves_no_worker_and_no_fork_server() -> None:
+    with subprocess.Popen([sys.executable, "-c", _CALLER], stdout=subprocess.PIPE, text=True,
+                          cwd=Path(__file__).resolve().parent.parent) as caller:
+        assert caller.stdout is not None
+        started = [int(pid) for pid in caller.stdout.readline().split()]
+        assert len(started) >= 2  # a worker or two and the fork server
+        caller.kill()  # SIGKILL: nothing of the caller's runs
+    # The wait only ends a broken run; on a loaded machine the processes just end later.
+    deadline = time.monotonic() + 120
+    while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
 
 
 def test_one_worker_runs_here() -> None:

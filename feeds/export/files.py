@@ -14,6 +14,8 @@ import os
 from contextlib import suppress
 from pathlib import Path
 
+from feeds.export.trees import FSYNC_LIMIT
+
 __all__ = ["TreeFiles"]
 
 # Folders kept open: a feed's documents share two (its folder and its archive folder).
@@ -29,7 +31,8 @@ class TreeFiles:
         self._root = str(tree)
         self._made: set[str] = set()
         self._open: dict[str, int] = {}
-        # Every file created, by its full path, for make_durable.
+        # The files created, by their full paths, for make_durable: beyond FSYNC_LIMIT it syncs
+        # the whole disk instead, so no more are kept (a million paths are hundreds of MB).
         self.created: list[str] = []
 
     def folder(self, name: str) -> str:
@@ -55,7 +58,8 @@ class TreeFiles:
                 view = view[os.write(handle, view):]
         finally:
             os.close(handle)
-        self.created.append(os.path.join(self._root, name))
+        if len(self.created) <= FSYNC_LIMIT:
+            self.created.append(os.path.join(self._root, name))
 
     def _descriptor(self, folder: str) -> int:
         descriptor = self._open.pop(folder, None)

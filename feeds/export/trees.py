@@ -23,6 +23,7 @@ from feeds.errors import ExportError
 from feeds.export.manifest import MANIFEST, Files, read_manifest_document, same_layout
 
 __all__ = [
+    "FSYNC_LIMIT",
     "RETIRED",
     "build_lock",
     "builds_dir",
@@ -39,7 +40,7 @@ __all__ = [
 # module: existing exports keep it).
 RETIRED = "previous"
 # Above this many new files one sync(2) is cheaper than an fsync(2) per file.
-_FSYNC_LIMIT = 1000
+FSYNC_LIMIT = 1000
 _FSYNC_THREADS = 8
 
 
@@ -124,7 +125,7 @@ def link_over(source: Path, target: Path) -> None:
 
 def make_durable(files: Sequence[str | Path]) -> None:
     """The new files reach the disk before the link names them (hard links already had)."""
-    if len(files) > _FSYNC_LIMIT:
+    if len(files) > FSYNC_LIMIT:
         os.sync()
         return
     # fsync waits for a journal commit; concurrent ones share commits instead of queueing.

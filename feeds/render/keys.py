@@ -14,7 +14,7 @@ field to that): a setting forgotten here would leave stale documents in caches a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from functools import cached_property
 
@@ -163,13 +163,15 @@ class DocumentKeys:
         return f"{self.settings_key}:{digest.hexdigest()[:16]}"
 
 
-def content_keys(feeds: Iterable[FeedRow], members: Mapping[str, Sequence[str]],
+def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str]],
                  digests: Mapping[str, str], topic_paths: Mapping[str, str],
                  provider_paths: Mapping[str, str],
                  settings: Settings) -> dict[str, str | None]:
     """Every document's path → a key of everything its bytes depend on, in catalog.document_paths order.
 
-    ``members``: each feed's record ids, oldest first; ``digests``: each record's file digest;
+    ``members``: a feed's record ids, oldest first, asked for one feed at a time (all feeds'
+    at once are several ids per record: 300 MB at 1,000,000 records); ``digests``: each
+    record's file digest;
     ``topic_paths``, ``provider_paths``: the group pages entries link to.
 
     Finer than ``DocumentKeys.version``, which is per feed: one new record re-versions every
@@ -181,8 +183,6 @@ def content_keys(feeds: Iterable[FeedRow], members: Mapping[str, Sequence[str]],
     derive from the records' file digests, never from the store's history, so a rebuilt store
     keeps them.
     """
-    # Each record's line of a key, made once: a record is in four feeds on average.
-    lines = {record_id: f"{record_id}:{digest}\n" for record_id, digest in digests.items()}
     common = settings_key(settings)
     # Slugs are assigned once per store, so the links to topic and provider pages hash once.
     links = hashlib.sha256(repr((sorted(topic_paths.items()),
@@ -191,7 +191,9 @@ def content_keys(feeds: Iterable[FeedRow], members: Mapping[str, Sequence[str]],
     keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
     keys.update((path, static.asset_version(path)) for path in STATIC_DOCUMENTS)
     for feed in feeds:
-        entries = [lines[record_id] for record_id in members.get(feed.path, ())]
+        # Each record's line of a key is made per feed (four on average) rather than kept for
+        # every record at once.
+        entries = [f"{record_id}:{digests[record_id]}\n" for record_id in members(feed.path)]
         head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
         site.update(f"{head}{entries[-1] if entries else ''}".encode())
         if settings.feed_pages:

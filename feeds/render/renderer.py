@@ -35,6 +35,10 @@ __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
 # A filtered view looks at this many of a feed's newest entries at most: a bound on the work
 # of one request whatever its filters, and still more than a reader's usual window.
 FILTER_SCAN = 10_000
+# Entries' HTML a build keeps for other feed pages listing them: emptied when it reaches this
+# many. Every record in some feed's newest page is in it otherwise (half the corpus at 100,000
+# records, about 1.5 KB each); a 10,000-record build stays under it.
+KEEP_ENTRY_HTML = 20_000
 
 # Formats a browser may open directly: they reference the feed stylesheets for a readable view.
 STYLED_FORMATS = ("atom", "rss")
@@ -86,8 +90,8 @@ class Renderer:
         # Set by prepare(): a build pages through whole feeds, so it reads each feed's list once.
         self._bulk = False
         self._feed_memo: tuple[str, list[tuple[str, int]]] | None = None
-        # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML; a page
-        # lists its newest items_per_feed entries, which bounds this.
+        # Also for builds: feed pages' entries as HTML, (record id, site root) → HTML, up to
+        # KEEP_ENTRY_HTML of them.
         self._entry_html: dict[tuple[str, str], str] = {}
         self.fragment_key = fragment_key(settings)
         # What the server's caches key this snapshot's documents by (feeds.render.keys).
@@ -96,9 +100,12 @@ class Renderer:
 
     def content_keys(self) -> dict[str, str | None]:
         """Every document's path → the key of everything its bytes depend on (for the export)."""
-        return content_keys(self.feeds.values(), self.store.feed_members(),
-                            self.store.record_digests(), self.topic_paths, self.provider_paths,
-                            self.settings)
+        return content_keys(self.feeds.values(), self._feed_ids, self.store.record_digests(),
+                            self.topic_paths, self.provider_paths, self.settings)
+
+    def _feed_ids(self, feed_path: str) -> list[str]:
+        """A feed's record ids, oldest first."""
+        return [record_id for record_id, _ in self.store.feed_entries(feed_path)]
 
     def document_paths(self) -> Iterator[str]:
         """Every public document's path in this snapshot, site pages first."""
@@ -179,7 +186,9 @@ class Renderer:
         need and the store lacks; returns how many. For builds: rendering the documents after
         this only assembles stored fragments."""
         self._bulk = True
-        missing: dict[str, list[str]] = {}
+        # Record id → formats to render: a cold build names every record here, so tuples
+        # (no list, and no copy for fill) keep it small.
+        missing: dict[str, tuple[str, ...]] = {}
         wanted: dict[str, set[str]] = {}
         feed_path: str | None = None
         for path in paths:
@@ -195,15 +204,16 @@ class Renderer:
                 wanted, feed_path = {}, parsed[0]
             wanted.setdefault(parsed[2], set()).update(i for i, _ in self._page_entries(found))
         self._add_missing(missing, wanted)
-        return fragments.fill(self.store, {i: tuple(f) for i, f in missing.items()},
-                              self.settings.id_prefix, self.fragment_key, workers)
+        return fragments.fill(self.store, missing, self.settings.id_prefix, self.fragment_key,
+                              workers)
 
-    def _add_missing(self, missing: dict[str, list[str]], wanted: dict[str, set[str]]) -> None:
+    def _add_missing(self, missing: dict[str, tuple[str, ...]],
+                     wanted: dict[str, set[str]]) -> None:
         for fmt, ids in wanted.items():
             for record_id in self.store.missing_fragments(sorted(ids), fmt, self.fragment_key):
-                formats = missing.setdefault(record_id, [])
+                formats = missing.get(record_id, ())
                 if fmt not in formats:
-                    formats.append(fmt)
+                    missing[record_id] = (*formats, fmt)
 
     def entries(self, ids: list[str], fmt: str) -> list[bytes]:
         """Each record's fragment in ``fmt``, rendering and storing those not cached yet.
@@ -319,6 +329,8 @@ class Renderer:
         site = self.site(path)
         # A build keeps each entry's HTML for the other pages of the same depth listing it.
         memo = self._entry_html if self._bulk else {}
+        if len(memo) >= KEEP_ENTRY_HTML:
+            memo.clear()  # a bound on the memory, not a change of bytes: they are rendered again
         for record in self.store.records([i for i in ids if (i, site.root) not in memo]):
             memo[record.id, site.root] = html.entry(site, self._entry_view(record))
         entries = [memo[i, site.root] for i in ids]
