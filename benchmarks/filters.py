@@ -20,7 +20,7 @@ from benchmarks.corpus import generate
 from feeds.config import Settings
 from feeds.filters import FeedQuery
 from feeds.ingest import ingest
-from feeds.render import Renderer
+from feeds.render.renderer import Renderer
 from feeds.store import open_store
 
 VIEWS = {

@@ -75,7 +75,8 @@ ROWS = [
         _get_key("hugo_s"), _s, {10_000: 1.0, 100_000: 1.0}, hugo=("limit_50", "seconds"),
         target_is_ratio=True),
     Row("full cold build ÷ Hugo with full history (limit -1): ingest + every feed in every format "
-        "+ archives + precompressed siblings", "", _get_key("build_cold_s"), _s,
+        "+ archives + precompressed siblings of current documents (archive pages are compressed "
+        "on demand)", "", _get_key("build_cold_s"), _s,
         {10_000: 2.0, 100_000: 2.0}, hugo=("limit_all", "seconds"), target_is_ratio=True),
     Row("no-op build (nothing changed)", "", _get_key("build_noop_s"), _s,
         {10_000: 0.3, 100_000: 1}, hugo=("limit_all", "seconds")),

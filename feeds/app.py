@@ -35,7 +35,7 @@ from feeds.lease import Lease, lease_path
 from feeds.memory import return_freed_blocks
 from feeds.openapi import openapi_document
 from feeds.purge import Purger
-from feeds.render import Renderer
+from feeds.render.renderer import Renderer
 from feeds.serve import DocumentEndpoint
 from feeds.store import Store, open_store
 from feeds.surrogate import changed_keys

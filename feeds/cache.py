@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar
 
 from feeds.compress import CODINGS, encode
 from feeds.http import http_date
-from feeds.render import Document
+from feeds.render.renderer import Document
 from feeds.surrogate import document_keys
 
 __all__ = ["DocumentCache", "Representations", "ValidatorIndex", "Validators", "VersionedLRU"]

@@ -16,7 +16,7 @@ from lxml import etree
 
 from feeds.export import MANIFEST, read_manifest_document, sibling_paths
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS
-from feeds.render import etag_of
+from feeds.render.renderer import etag_of
 
 __all__ = ["check_export", "secret_fragments"]
 

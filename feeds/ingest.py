@@ -156,7 +156,8 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
         retry = set()
     candidates = sorted(set(stale) | retry)
     jobs: list[_Job] = [
-        (name, *on_disk[name], known[name][2] if name in known and name not in retry else None)
+        (name, *on_disk[name],
+         known[name][2] if name in known and name not in retry else None)
         for name in candidates
     ]
     chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from feeds.config import Settings
+from feeds.export import ExportReport, export
 from feeds.hosting import IMMUTABLE_MARKERS
+from feeds.ingest import ingest
+from feeds.store import open_store
 from tests.conftest import ROOT, require
 
 ATOM_SCHEMA = ROOT / "tests" / "schemas" / "atom.rnc"
@@ -77,3 +81,13 @@ def jing_errors(atoms: list[Path]) -> str:
     result = subprocess.run([str(jing), "-c", str(ATOM_SCHEMA), *map(str, atoms)],
                             capture_output=True, text=True, check=False)
     return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def build(settings: Settings) -> ExportReport:
+    """Ingest the seeds and export, as ``feeds build`` does, in this process."""
+    store = open_store(settings.store_path)
+    try:
+        ingest(store, settings.seeds_dir, settings.max_record_bytes)
+        return export(store, settings)
+    finally:
+        store.close()

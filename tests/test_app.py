@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from feeds.app import Publisher, create_app
 from feeds.config import Settings
 from feeds.ingest import ingest
-from feeds.render import Document
+from feeds.render.renderer import Document
 from tests.helpers import NEW_RECORD
 
 FEED = "/feeds/topics/ai.atom"

@@ -14,8 +14,8 @@ from feeds.app import create_app
 from feeds.catalog import feed_document_path
 from feeds.config import Settings
 from feeds.ingest import ingest
-from feeds.render import Renderer
 from feeds.render.formats import FORMATS
+from feeds.render.renderer import Renderer
 from feeds.store import Store, open_store
 from tests.archive_walk import expected_feeds, walk
 from tests.helpers import NEW_RECORD

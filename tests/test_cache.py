@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import brotli
 
 from feeds.cache import DocumentCache, Representations, ValidatorIndex, VersionedLRU
-from feeds.render import Document
+from feeds.render.renderer import Document
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pytest
 from feeds.check import check_export, secret_fragments
 from feeds.config import Settings
 from feeds.export import MANIFEST
-from feeds.render import etag_of
+from feeds.render.renderer import etag_of
 from tests.conftest import ROOT, build
 from tests.helpers import secured_values
 

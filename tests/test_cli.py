@@ -77,6 +77,24 @@ def test_cli_runs_as_python_module(settings: Settings) -> None:
     assert result.stdout.startswith("ingest: 9 files seen")
 
 
+# The renderers' libraries: a build with nothing new has nothing to render, so loads none.
+RENDERING_LIBRARIES = ("feedgen", "lxml", "jinja2")
+
+
+def test_cli_build_with_nothing_new_loads_no_renderer(settings: Settings) -> None:
+    command = [*_args(settings), "--output", str(settings.output_dir), "--quiet"]
+    probe = ("import sys; from feeds.cli import main; code = main(['build', *sys.argv[1:]]); "
+             f"print(sorted(set({RENDERING_LIBRARIES!r}) & sys.modules.keys())); sys.exit(code)")
+    loaded = []
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True,
+                                text=True, check=False, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        loaded.append(result.stdout.strip().splitlines()[-1])
+    # The first build renders everything: were the probe blind, the second would pass anyway.
+    assert loaded == [repr(sorted(RENDERING_LIBRARIES)), "[]"]
+
+
 def test_cli_ingest_with_an_empty_feeds_config(settings: Settings, tmp_path: Path) -> None:
     # `FEEDS_CONFIG= feeds ingest`: set but empty means no configuration file.
     env = {**os.environ, "FEEDS_CONFIG": ""}

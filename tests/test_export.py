@@ -27,25 +27,16 @@ from feeds.check import check_export
 from feeds.compress import MIN_SIZE
 from feeds.config import Settings
 from feeds.errors import ExportError
-from feeds.export import MANIFEST, ExportReport, build_lock, builds_dir, export, read_manifest
+from feeds.export import MANIFEST, build_lock, builds_dir, export, read_manifest
 from feeds.export.builder import TreeBuilder
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, nginx_conf
 from feeds.ingest import ingest
 from feeds.store import open_store
 from tests.conftest import ROOT, require
-from tests.helpers import documents
+from tests.helpers import build, documents
 from tests.kills import spread
 
 CYBERSECURITY_ONLY_RECORD = "5be20d8f93c1a647"  # the sample seeds' one Cybersecurity record
-
-
-def _build(settings: Settings) -> ExportReport:
-    store = open_store(settings.store_path)
-    try:
-        ingest(store, settings.seeds_dir, settings.max_record_bytes)
-        return export(store, settings)
-    finally:
-        store.close()
 
 
 def _snapshot(output: Path) -> dict[str, tuple[int, int]]:
@@ -71,7 +62,7 @@ def test_export_leaves_out_a_scheduled_record_until_a_build_after_its_date(
     record = next(settings.seeds_dir.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt"))
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     _set_field(record, "publishedDateTime", due.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    _build(settings)
+    build(settings)
     output = settings.output_dir
     assert not list(output.glob("feeds/topics/cybersecurity*"))
     assert b"cybersecurity" not in (output / "feeds.opml").read_bytes()
@@ -94,10 +85,10 @@ def archived(settings: Settings) -> Settings:
 
 
 def test_export_second_build_with_nothing_changed_keeps_the_tree(settings: Settings) -> None:
-    first = _build(settings)
+    first = build(settings)
     tree = settings.output_dir.resolve()
     before = _snapshot(settings.output_dir)
-    again = _build(settings)
+    again = build(settings)
     assert settings.output_dir.resolve() == tree
     assert _snapshot(settings.output_dir) == before
     assert (again.written, again.removed) == (0, 0)
@@ -111,7 +102,7 @@ def test_export_incremental_edit_rewrites_only_that_records_documents(tmp_path: 
     generate(2000, seeds, seed=7)
     settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
                         output_dir=tmp_path / "output", base_url="https://cdn.example.org/")
-    _build(settings)
+    build(settings)
     before = _snapshot(settings.output_dir)
     edited = sorted(seeds.glob("*.txt"))[1234]
     _set_field(edited, "title", '"An edited title for the incremental test"')
@@ -122,7 +113,7 @@ def test_export_incremental_edit_rewrites_only_that_records_documents(tmp_path: 
     store.close()
     assert {"all"} < feeds
 
-    report = _build(settings)
+    report = build(settings)
 
     after = _snapshot(settings.output_dir)
     changed = {path for path in after if before.get(path) != after[path]}
@@ -146,12 +137,12 @@ def test_export_incremental_edit_rewrites_only_that_records_documents(tmp_path: 
 
 
 def test_export_removes_a_feed_whose_last_record_is_unpublished(settings: Settings) -> None:
-    _build(settings)
+    build(settings)
     assert (settings.output_dir / "feeds/topics/cybersecurity.atom").is_file()
     record = next(settings.seeds_dir.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt"))
     _set_field(record, "published", "false")
 
-    report = _build(settings)
+    report = build(settings)
 
     output = settings.output_dir
     assert not list(output.glob("feeds/topics/cybersecurity*"))
@@ -181,7 +172,7 @@ def test_export_writes_smaller_precompressed_siblings_listed_in_the_manifest(out
 
 def test_export_precompresses_current_documents_and_archive_pages_only_when_asked(
         archived: Settings) -> None:
-    _build(archived)
+    build(archived)
     files = read_manifest(archived.output_dir)
     archives = [p for p in files if "/archive/" in p]
     assert archives and all(files[p]["size"] >= MIN_SIZE for p in archives)
@@ -189,14 +180,14 @@ def test_export_precompresses_current_documents_and_archive_pages_only_when_aske
     assert not [p for p in _snapshot(archived.output_dir) if "/archive/" in p and p.endswith((".gz", ".br"))]
     assert files["feeds/all.atom"]["encoded"].keys() == {"gzip", "br"}
     # The old behaviour, named: a settings change, so the next build adds the archives' siblings.
-    _build(dataclasses.replace(archived, precompress_archives=True))
+    build(dataclasses.replace(archived, precompress_archives=True))
     files = read_manifest(archived.output_dir)
     assert all(files[p]["encoded"].keys() == {"gzip", "br"} for p in archives)
     assert check_export(archived.output_dir) == []
 
 
 def test_export_headers_file_gives_each_document_its_type_and_caching(archived: Settings) -> None:
-    _build(archived)
+    build(archived)
     output = archived.output_dir
     rules = {}
     for block in (output / HEADERS_FILE).read_text().split("\n\n")[1:]:
@@ -231,7 +222,7 @@ def test_export_nginx_snippet_in_docs_is_generated_from_the_defaults() -> None:
 
 def test_export_base_url_sets_self_links_feed_ids_opml_and_index(settings: Settings) -> None:
     base = "https://cdn.example.org/news/"
-    _build(dataclasses.replace(settings, base_url=base))
+    build(dataclasses.replace(settings, base_url=base))
     output = settings.output_dir
     atom = (output / "feeds/topics/ai.atom").read_text()
     assert f'<id>{base}feeds/topics/ai.atom</id>' in atom
@@ -247,11 +238,11 @@ def test_export_base_url_sets_self_links_feed_ids_opml_and_index(settings: Setti
 
 
 def test_export_second_concurrent_build_is_refused_with_a_clear_message(settings: Settings) -> None:
-    _build(settings)
+    build(settings)
     tree = settings.output_dir.resolve()
     with build_lock(settings.output_dir):
         with pytest.raises(ExportError, match="another build is running"):
-            _build(dataclasses.replace(settings, base_url="http://other.test/"))
+            build(dataclasses.replace(settings, base_url="http://other.test/"))
         result = subprocess.run(
             [sys.executable, "-m", "feeds", "build", "--seeds", str(settings.seeds_dir),
              "--store", str(settings.store_path), "--output", str(settings.output_dir), "-q"],
@@ -264,7 +255,7 @@ def test_export_second_concurrent_build_is_refused_with_a_clear_message(settings
 
 def test_export_disk_full_raises_export_error_and_keeps_the_previous_export(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    _build(settings)
+    build(settings)
     tree = settings.output_dir.resolve()
     calls = []
 
@@ -277,7 +268,7 @@ def test_export_disk_full_raises_export_error_and_keeps_the_previous_export(
 
     monkeypatch.setattr(TreeBuilder, "_put", full)
     with pytest.raises(ExportError, match=r"No space left on device.*previous export .* is unchanged"):
-        _build(dataclasses.replace(settings, base_url="http://other.test/"))
+        build(dataclasses.replace(settings, base_url="http://other.test/"))
     assert settings.output_dir.resolve() == tree
     assert check_export(settings.output_dir) == []
     assert [p.name for p in builds_dir(settings.output_dir).iterdir() if p.name.startswith("build-")] \
@@ -318,11 +309,11 @@ def _read_only(directory: Path) -> Iterator[None]:
 
 def test_export_read_only_output_raises_export_error_and_keeps_the_previous_export(
         settings: Settings) -> None:
-    _build(settings)
+    build(settings)
     tree = settings.output_dir.resolve()
     with _read_only(builds_dir(settings.output_dir)), \
             pytest.raises(ExportError, match=r"cannot write the export .*previous export"):
-        _build(dataclasses.replace(settings, base_url="http://other.test/"))
+        build(dataclasses.replace(settings, base_url="http://other.test/"))
     assert settings.output_dir.resolve() == tree
     assert check_export(settings.output_dir) == []
 
@@ -363,7 +354,7 @@ def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_pat
     generate(800, seeds, seed=11)
     settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
                         output_dir=tmp_path / "output", base_url="http://build-0.test/")
-    _build(settings)
+    build(settings)
     started = time.monotonic()
     # A new base URL changes every document, so every build rewrites the whole tree.
     assert _feeds_build(settings, "http://build-1.test/").wait(timeout=120) == 0, \
@@ -417,7 +408,7 @@ def test_export_kill_9_at_random_moments_always_leaves_a_complete_export(tmp_pat
 
 def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_removals(
         archived: Settings, tmp_path: Path) -> None:
-    _build(archived)
+    build(archived)
     seeds = archived.seeds_dir
     # An older record shifts every archive page after it; an edit and an unpublish change others.
     inserted = seeds / "010_0123456789abcdef.txt"
@@ -426,13 +417,13 @@ def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_r
     _set_field(inserted, "webUrl", '"https://example.com/an-older-article"')
     _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
     _set_field(next(seeds.glob("002_*.txt")), "published", "false")
-    _build(archived)
+    build(archived)
     (seeds / next(seeds.glob("003_*.txt")).name).unlink()
-    _build(archived)
+    build(archived)
 
     fresh = dataclasses.replace(archived, store_path=tmp_path / "fresh.sqlite3",
                                 output_dir=tmp_path / "fresh")
-    _build(fresh)
+    build(fresh)
     assert documents(archived.output_dir, markers=True) == documents(fresh.output_dir, markers=True)
     assert check_export(archived.output_dir) == []
 
@@ -440,13 +431,13 @@ def test_export_incremental_builds_equal_a_fresh_build_after_inserts_edits_and_r
 def test_export_hugo_like_settings_write_rss_only_without_archives_or_siblings(
         archived: Settings) -> None:
     settings = dataclasses.replace(archived, formats=("rss",), archives=False, precompress=False)
-    _build(settings)
+    build(settings)
     files = set(_snapshot(settings.output_dir))
     feeds = {f for f in files if f.startswith("feeds/")}
     assert feeds and all(f.endswith(".rss") for f in feeds), sorted(feeds)
     assert not [f for f in files if f.endswith((".gz", ".br")) or "/archive/" in f]
     # Turning precompression on is a settings change: the next build adds the siblings.
-    _build(dataclasses.replace(settings, precompress=True))
+    build(dataclasses.replace(settings, precompress=True))
     assert [f for f in _snapshot(settings.output_dir) if f.endswith(".gz")]
 
 
@@ -465,7 +456,7 @@ def _tree_files_and_folders(output: Path) -> tuple[dict[str, bytes], set[str]]:
 def _fresh_export(settings: Settings, tmp_path: Path, name: str) -> Path:
     fresh = dataclasses.replace(settings, store_path=tmp_path / f"{name}.sqlite3",
                                 output_dir=tmp_path / name)
-    _build(fresh)
+    build(fresh)
     return fresh.output_dir
 
 
@@ -474,24 +465,24 @@ def test_export_recycled_trees_equal_a_fresh_export_file_for_file_after_edits_an
     seeds = archived.seeds_dir
     edited = next(seeds.glob("006_*.txt"))
     original = edited.read_text(encoding="utf-8")
-    _build(archived)
+    build(archived)
     first = archived.output_dir.resolve()
     first_inode = first.stat().st_ino
     _set_field(edited, "title", '"A new title"')
     _set_field(next(seeds.glob(f"*_{CYBERSECURITY_ONLY_RECORD}.txt")), "published", "false")
-    _build(archived)
+    build(archived)
     # The third build recycles the first tree: the edit is reverted (the first tree's bytes
     # again), one more record goes, and the Cybersecurity feed's folders must go with it.
     edited.write_text(original, encoding="utf-8")
     next(seeds.glob("003_*.txt")).unlink()
-    _build(archived)
+    build(archived)
     assert archived.output_dir.resolve().stat().st_ino == first_inode
     assert not first.exists()
     assert _tree_files_and_folders(archived.output_dir) == \
         _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh-3"))
     # The fourth recycles the second tree, which still holds the edit and the unpublished feed.
     _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
-    _build(archived)
+    build(archived)
     assert _tree_files_and_folders(archived.output_dir) == \
         _tree_files_and_folders(_fresh_export(archived, tmp_path, "fresh-4"))
     assert check_export(archived.output_dir, unpublished_ids=[CYBERSECURITY_ONLY_RECORD]) == []
@@ -502,16 +493,16 @@ def test_export_recycled_trees_equal_a_fresh_export_file_for_file_after_edits_an
 def test_export_recycled_build_keeps_the_inode_and_mtime_of_every_unchanged_file(
         archived: Settings) -> None:
     seeds = archived.seeds_dir
-    _build(archived)
+    build(archived)
     _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
-    _build(archived)
+    build(archived)
     before = _snapshot(archived.output_dir)
     current = archived.output_dir.resolve()
     contents = _tree_files_and_folders(current)
     old_files = json.loads((archived.output_dir / MANIFEST).read_text())["files"]
     _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
 
-    report = _build(archived)
+    report = build(archived)
 
     # The tree just replaced is intact: the recycled one shared inodes with it.
     assert _tree_files_and_folders(current) == contents
@@ -529,9 +520,9 @@ def test_export_recycled_build_keeps_the_inode_and_mtime_of_every_unchanged_file
 def test_export_tree_left_without_manifest_by_a_killed_build_is_deleted_not_trusted(
         archived: Settings, tmp_path: Path) -> None:
     seeds = archived.seeds_dir
-    _build(archived)
+    build(archived)
     _set_field(next(seeds.glob("006_*.txt")), "title", '"A new title"')
-    _build(archived)
+    build(archived)
     root = builds_dir(archived.output_dir)
     # A build killed after deleting the recyclable tree's manifest, before renaming it, and
     # one killed later, after renaming it and writing a file the manifest would not list.
@@ -545,7 +536,7 @@ def test_export_tree_left_without_manifest_by_a_killed_build_is_deleted_not_trus
     (killed / "feeds/stray.atom").write_bytes(b"left over")
     _set_field(next(seeds.glob("001_*.txt")), "title", '"Another title"')
 
-    _build(archived)
+    build(archived)
 
     assert not recyclable.exists() and not killed.exists()
     assert _tree_files_and_folders(archived.output_dir) == \
@@ -561,7 +552,7 @@ def test_export_kill_9_while_recycling_a_tree_always_leaves_a_complete_export(
     settings = Settings(seeds_dir=seeds, store_path=tmp_path / "store.sqlite3",
                         output_dir=tmp_path / "output", base_url=base_url)
     edited = sorted(seeds.glob("*.txt"))[700:760]
-    _build(settings)
+    build(settings)
     # A build with nothing to do, then one recycling a tree, uninterrupted: kills are aimed
     # between the two, and only those landing after an idle build's time count.
     started = time.monotonic()

@@ -6,20 +6,13 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from feeds.config import Settings
-from feeds.export import MANIFEST, ExportReport, builds_dir, export
+from feeds.export import MANIFEST, builds_dir
 from feeds.export.stamp import STAMP, Stamp, read_stamp, write_stamp
-from feeds.ingest import ingest
-from feeds.store import open_store
-
-
-def _build(settings: Settings) -> ExportReport:
-    store = open_store(settings.store_path)
-    try:
-        ingest(store, settings.seeds_dir, settings.max_record_bytes)
-        return export(store, settings)
-    finally:
-        store.close()
+from feeds.render import static
+from tests.helpers import build
 
 
 def _spoil_manifest_versions(tree: Path) -> None:
@@ -32,45 +25,58 @@ def _spoil_manifest_versions(tree: Path) -> None:
 
 def test_a_build_with_nothing_new_is_answered_by_the_stamp_without_the_manifest(
         settings: Settings) -> None:
-    first = _build(settings)
+    first = build(settings)
     tree = settings.output_dir.resolve()
     assert read_stamp(builds_dir(settings.output_dir)) is not None
     _spoil_manifest_versions(tree)
-    again = _build(settings)
+    again = build(settings)
     assert settings.output_dir.resolve() == tree
     assert (again.written, again.unchanged, again.total) == (0, first.total, first.total)
 
 
 def test_a_stamp_naming_another_tree_is_not_trusted(settings: Settings) -> None:
     """As a build killed between its switch and its stamp leaves it: keys are compared."""
-    _build(settings)
+    build(settings)
     root = builds_dir(settings.output_dir)
     stamp = read_stamp(root)
     assert stamp is not None
     write_stamp(root, Stamp("build-older", stamp.token, stamp.files))
     _spoil_manifest_versions(settings.output_dir.resolve())
-    again = _build(settings)
+    again = build(settings)
     assert again.total > 0 and (again.written, again.unchanged) == (0, again.total)
     assert read_stamp(root) == Stamp(settings.output_dir.resolve().name, stamp.token, stamp.files)
 
 
 def test_other_settings_of_the_documents_rebuild_them(settings: Settings) -> None:
-    _build(settings)
+    build(settings)
     renamed = dataclasses.replace(settings, site_title="Another Title")
-    again = _build(renamed)
+    again = build(renamed)
     assert again.written > 0
     assert b"Another Title" in (settings.output_dir / "feeds.opml").read_bytes()
 
 
+def test_a_packaged_asset_changed_by_a_new_release_is_exported_anew(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Assets ship with feeds, outside the store and the settings: the stamp still notices."""
+    build(settings)
+    release = static.asset("feed.css") + b"\n/* the next release */\n"
+    packaged = static.asset
+    monkeypatch.setattr(static, "asset", lambda name: release if name == "feed.css"
+                        else packaged(name))
+    again = build(settings)
+    assert again.written > 0
+    assert (settings.output_dir / "feed.css").read_bytes() == release
+
+
 def test_a_store_made_anew_from_edited_seeds_is_exported_anew(settings: Settings) -> None:
     """Both stores have one change in their log: the store's id tells them apart."""
-    _build(settings)
+    build(settings)
     record, text = next((path, path.read_text(encoding="utf-8"))
                         for path in sorted(settings.seeds_dir.glob("*.txt"))
                         if "\npublished: true" in path.read_text(encoding="utf-8"))
     record.write_text(text.replace('\ntitle: "', '\ntitle: "Edited ', 1), encoding="utf-8")
     settings.store_path.unlink()
-    again = _build(settings)
+    again = build(settings)
     assert again.written > 0
     assert b"Edited " in (settings.output_dir / "feeds" / "all.atom").read_bytes()
 

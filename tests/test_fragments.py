@@ -10,8 +10,9 @@ from benchmarks.corpus import generate
 from feeds.config import Settings
 from feeds.ingest import ingest
 from feeds.pool import Workers
-from feeds.render import Renderer, fragments
+from feeds.render import fragments
 from feeds.render.formats import FORMATS
+from feeds.render.renderer import Renderer
 from feeds.store import Store, open_store
 
 

@@ -11,7 +11,6 @@ import pytest
 from feeds.cdn import PurgeTarget
 from feeds.config import Settings
 from feeds.ingest import ingest
-from feeds.render import Renderer
 from feeds.render.keys import (
     DOCUMENT_SETTINGS,
     EXPORT_SETTINGS,
@@ -26,6 +25,7 @@ from feeds.render.keys import (
     settings_key,
     touched_documents,
 )
+from feeds.render.renderer import Renderer
 from feeds.store import Store
 from tests.conftest import build
 from tests.helpers import NEW_RECORD, documents

@@ -242,11 +242,11 @@ def test_browsers_get_feeds_as_xml_and_readers_the_registered_type(settings: Set
 
 def test_a_build_keeping_few_entries_as_html_writes_the_same_pages(
         settings: Settings, output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import feeds.render
+    import feeds.render.renderer
     from feeds.export import export
     from feeds.store import open_store
 
-    monkeypatch.setattr(feeds.render, "KEEP_ENTRY_HTML", 1)  # emptied before every page
+    monkeypatch.setattr(feeds.render.renderer, "KEEP_ENTRY_HTML", 1)  # emptied before every page
     store = open_store(settings.store_path)
     try:
         export(store, settings, tmp_path / "bounded")

@@ -6,8 +6,8 @@ from starlette.testclient import TestClient
 
 from feeds.config import Settings
 from feeds.ingest import ingest
-from feeds.render import Renderer
 from feeds.render.keys import changed_documents, touched_documents
+from feeds.render.renderer import Renderer
 from feeds.store import Store
 from feeds.surrogate import changed_keys, document_keys, key_headers
 from tests.helpers import NEW_RECORD

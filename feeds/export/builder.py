@@ -21,7 +21,7 @@ from feeds.export.manifest import (
 )
 from feeds.export.trees import link_over
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
-from feeds.render import Document
+from feeds.render.renderer import Document
 
 __all__ = ["TreeBuilder"]
 

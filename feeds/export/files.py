@@ -32,7 +32,7 @@ class TreeFiles:
         self._made: set[str] = set()
         self._open: dict[str, int] = {}
         # The files created, by their full paths, for make_durable: beyond FSYNC_LIMIT it syncs
-        # the whole disk instead, so no more are kept (a million paths are a hundred megabytes).
+        # the whole disk instead, so no more are kept (a million paths are hundreds of MB).
         self.created: list[str] = []
 
     def folder(self, name: str) -> str:

@@ -15,8 +15,8 @@ from feeds.compress import CODINGS
 from feeds.config import Settings
 from feeds.hosting import IMMUTABLE_MARKERS, SIBLINGS
 from feeds.model import utc_timestamp
-from feeds.render import Document
 from feeds.render.keys import export_key
+from feeds.render.renderer import Document
 
 __all__ = [
     "MANIFEST",

@@ -14,7 +14,7 @@ from typing import Any
 from feeds.config import Settings
 from feeds.export.manifest import Files, same_layout, unchanged
 from feeds.pool import Workers
-from feeds.render import Document, Renderer
+from feeds.render.renderer import Document, Renderer
 from feeds.store import Store
 
 __all__ = ["Plan", "plan"]

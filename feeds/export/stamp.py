@@ -4,7 +4,8 @@ Beside the trees (``.<output>-builds/stamp.json``, never in a tree: the export's
 those the documents make) a build records the tree it switched to and a token of everything
 the tree's bytes depend on: the store's state (its id and change-log head, ``Store.state``:
 every change to a feed's content is a commit there), the renderer version and the settings
-in any document's or file's key (``feeds.render.keys``), and the manifest format. A build
+in any document's or file's key (``feeds.render.keys``), the packaged assets' versions, and
+the manifest format. A build
 whose token and current tree match the stamp writes nothing, without reading a record or
 the manifest.
 
@@ -21,9 +22,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from feeds.catalog import STATIC_DOCUMENTS
 from feeds.config import Settings
 from feeds.durable import replace_atomically
 from feeds.export.manifest import MANIFEST_FORMAT
+from feeds.render import static
 from feeds.render.keys import export_key, settings_key
 
 __all__ = ["STAMP", "Stamp", "read_stamp", "token", "write_stamp"]
@@ -42,7 +45,11 @@ class Stamp:
 
 def token(settings: Settings, store_state: str) -> str:
     """A key of everything an export tree's files depend on, for the stamp."""
-    parts = (str(MANIFEST_FORMAT), settings_key(settings), export_key(settings), store_state)
+    # The assets ship with feeds, outside the renderer's version: a release that changes only
+    # a stylesheet must still reach the export.
+    assets = [static.asset_version(name) for name in STATIC_DOCUMENTS]
+    parts = (str(MANIFEST_FORMAT), settings_key(settings), export_key(settings), *assets,
+             store_state)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 

@@ -8,15 +8,12 @@ pre-rendered entries together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import import_module
 from typing import Protocol
 
 from feeds.model import Record
-from feeds.render.atom import ATOM
 from feeds.render.common import FeedHead
-from feeds.render.jsonfeed import JSON_FEED
-from feeds.render.rss import RSS
 
 __all__ = ["FORMATS", "NAMES", "FeedFormat"]
 
@@ -44,6 +41,30 @@ class FeedFormat(Protocol):
         """A complete document: ``head`` and the pre-rendered ``entries``, newest first."""
 
 
-FORMATS: Mapping[str, FeedFormat] = MappingProxyType({f.name: f for f in (ATOM, RSS, JSON_FEED)})
-# In the registry's order, which is the default order of ``formats`` in the settings.
-NAMES: tuple[str, ...] = tuple(FORMATS)
+# Each format's name → the module and attribute of its implementation, in the default order of
+# ``formats`` in the settings. A module is imported when its format is first looked up, so a
+# command that renders nothing (a build with nothing new) never loads feedgen, lxml or Jinja2.
+_IMPLEMENTATIONS = {
+    "atom": ("feeds.render.atom", "ATOM"),
+    "rss": ("feeds.render.rss", "RSS"),
+    "json": ("feeds.render.jsonfeed", "JSON_FEED"),
+}
+
+
+class _Registry(Mapping[str, FeedFormat]):
+    """The formats by name, read-only; each implementation imported on first use."""
+
+    def __getitem__(self, name: str) -> FeedFormat:
+        module, attribute = _IMPLEMENTATIONS[name]
+        found: FeedFormat = getattr(import_module(module), attribute)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_IMPLEMENTATIONS)
+
+    def __len__(self) -> int:
+        return len(_IMPLEMENTATIONS)
+
+
+FORMATS: Mapping[str, FeedFormat] = _Registry()
+NAMES: tuple[str, ...] = tuple(_IMPLEMENTATIONS)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from feeds.model import Record, utc_timestamp
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = ["MEDIA_TYPE", "EntryView", "FeedLinks", "Site", "entry", "feed_page", "index"]
 
@@ -60,6 +62,9 @@ def _day(moment: datetime) -> str:
 
 @cache
 def _environment() -> Environment:
+    # Imported at the first page rendered: a build with nothing new renders none.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
     env = Environment(
         loader=PackageLoader("feeds", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),

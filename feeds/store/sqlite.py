@@ -481,7 +481,7 @@ class SQLiteStore:
         return members
 
     def record_digests(self) -> dict[str, str]:
-        """Each record's file digest, read from the files' small rows (put_record stores the
+        """Each record's file digest, read from the files' small rows (write_files stores the
         same digest with the file and its record; the records' rows are large and slower)."""
         return dict(self.db.execute("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))
 
