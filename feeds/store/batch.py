@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from feeds.errors import RecordError
 from feeds.store import FileState, StoredRecord
 
-__all__ = ["Holder", "Outcome", "Plan", "Rejection", "Stored", "settle"]
+__all__ = ["Holder", "Outcome", "Plan", "Rejection", "Stored", "holders", "settle"]
 
 _REASON = "which has the same {} and wins because its name sorts first"
 
@@ -49,6 +49,13 @@ class Holder:
     state: FileState
     record_id: str | None
     url: str | None
+
+
+def holders(rows: Iterable[tuple[str, int, int, str, str | None, str | None]]) -> list[Holder]:
+    """Holders from rows of (path, size, mtime_ns, digest, record id, URL): what both backends'
+    one query for a batch reads (files joined to the records they hold)."""
+    return [Holder(path, FileState(size, mtime, digest), record_id, url)
+            for path, size, mtime, digest, record_id, url in rows]
 
 
 @dataclass(frozen=True)

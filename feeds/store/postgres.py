@@ -37,7 +37,7 @@ from feeds.store import (
     feed_row,
     moment,
 )
-from feeds.store.batch import Holder, Outcome, settle
+from feeds.store.batch import Holder, Outcome, holders, settle
 from feeds.store.postgres_listen import Listener
 from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
@@ -358,8 +358,7 @@ class PostgresStore:
             "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM records r "
             "JOIN files f ON f.path = r.path WHERE r.id = ANY(%s) OR r.url = ANY(%s)",
             (list(paths), list(ids), list(urls)))
-        return [Holder(path, FileState(size, mtime, digest), record_id, url)
-                for path, size, mtime, digest, record_id, url in rows]
+        return holders(rows)
 
     def _remove(self, paths: Sequence[str], owned: Sequence[str]) -> set[str]:
         """Delete the files ``paths`` and the records ``owned`` (by those files); returns the

@@ -15,7 +15,7 @@ from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import ALL_FEED, FEEDS_SQL, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
-from feeds.store.batch import Holder, Outcome, settle
+from feeds.store.batch import Holder, Outcome, holders, settle
 
 __all__ = ["SQLiteStore"]
 
@@ -334,8 +334,7 @@ class SQLiteStore:
             "SELECT f.path, f.size, f.mtime_ns, f.digest, r.id, r.url FROM records r "
             "JOIN files f ON f.path = r.path WHERE r.url IN (SELECT value FROM json_each(?))",
             (json.dumps(paths), json.dumps(ids), json.dumps(urls)))
-        return [Holder(path, FileState(size, mtime, digest), record_id, url)
-                for path, size, mtime, digest, record_id, url in rows]
+        return holders(rows)
 
     def _remove(self, paths: Sequence[str], owned: Sequence[str]) -> set[str]:
         """Delete the files ``paths`` and the records ``owned`` (by those files); returns the
