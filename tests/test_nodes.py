@@ -136,6 +136,6 @@ def test_two_nodes_ingesting_the_same_thousand_files_store_each_record_once(
     try:
         assert store.counts() == {"records": 1000, "published": 1000, "scheduled": 0, "rejected": 0}
         assert {f.path: f.count for f in store.feeds()}["all"] == 1000
-        assert len(store.feed_members()["all"]) == 1000
+        assert len(store.feed_entries("all")) == 1000
     finally:
         store.close()

@@ -56,10 +56,9 @@ def _ingest(store: Store, settings: Settings) -> frozenset[str]:
 def _answers(store: Store) -> dict[str, object]:
     """Everything the rest of feeds reads from a store, for comparing backends."""
     feeds = store.feeds()
-    members = store.feed_members()
     ids = sorted(store.published_ids() | store.unpublished_ids())
     return {
-        "feeds": feeds, "members": members, "counts": store.counts(),
+        "feeds": feeds, "counts": store.counts(),
         "rejected": store.rejected(), "digests": store.record_digests(),
         "rows": store.record_rows(ids), "records": store.records(ids),
         "topics": store.group_paths("topics"), "providers": store.group_paths("providers"),
@@ -68,7 +67,7 @@ def _answers(store: Store) -> dict[str, object]:
         "feeds_of": {i: store.feeds_of(i) for i in ids},
         "published_at": {i: store.published_at(i) for i in ids},
         "paths": {i: store.record_path(i) for i in ids},
-        "files": store.file_states(), "retry": store.retry_paths(),
+        "files": store.file_stamps(), "retry": store.retry_paths(),
         "matching": [store.matching_entries("all", query, 5, 100) for query in _QUERIES],
         "next_due": store.next_due(),
     }
@@ -397,7 +396,7 @@ def test_stored_records_keep_their_fields(opened: Store) -> None:
         assert opened.write_files([Outcome("a.txt", FileState(3, 4, "d"), record)]) == (set(), [])
     assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
     assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
-    assert opened.file_states() == {"a.txt": FileState(3, 4, "d")}
+    assert opened.file_stamps() == {"a.txt": (3, 4, "d")}
 
 
 def test_a_scheduled_record_joins_its_feeds_only_once_released(opened: Store) -> None:

@@ -267,10 +267,6 @@ class PostgresStore:
 
     # -- files -------------------------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
-        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
-
     def file_stamps(self) -> dict[str, tuple[int, int, str]]:
         rows = self._rows("SELECT path, size, mtime_ns, digest FROM files")
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
@@ -455,13 +451,6 @@ class PostgresStore:
         rows = self._rows("SELECT id, data FROM records WHERE id = ANY(%s)", (list(ids),))
         found: dict[str, str] = dict(rows)
         return [(i, found[i]) for i in ids]
-
-    def feed_members(self) -> dict[str, list[str]]:
-        members: dict[str, list[str]] = {}
-        for feed, record_id in self._rows(
-                "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id"):
-            members.setdefault(feed, []).append(record_id)
-        return members
 
     def record_digests(self) -> dict[str, str]:
         return dict(self._rows("SELECT record_id, digest FROM files WHERE record_id IS NOT NULL"))

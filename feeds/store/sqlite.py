@@ -248,10 +248,6 @@ class SQLiteStore:
 
     # -- files -------------------------------------------------------------------------------
 
-    def file_states(self) -> dict[str, FileState]:
-        rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
-        return {path: FileState(size, mtime, digest) for path, size, mtime, digest in rows}
-
     def file_stamps(self) -> dict[str, tuple[int, int, str]]:
         rows = self.db.execute("SELECT path, size, mtime_ns, digest FROM files")
         return {row[0]: row[1:] for row in rows}
@@ -469,15 +465,6 @@ class SQLiteStore:
             marks = ",".join("?" * len(chunk))
             found.update(self.db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk))
         return [(i, found[i]) for i in ids]
-
-    def feed_members(self) -> dict[str, list[str]]:
-        """Every feed's record ids, in entry_ids order: one scan of the memberships."""
-        members: dict[str, list[str]] = {}
-        rows = self.db.execute(
-            "SELECT feed, record_id FROM memberships ORDER BY feed, published_at, record_id")
-        for feed, record_id in rows:
-            members.setdefault(feed, []).append(record_id)
-        return members
 
     def record_digests(self) -> dict[str, str]:
         """Each record's file digest, read from the files' small rows (write_files stores the
