@@ -10,9 +10,14 @@ whose token and current tree match the stamp writes nothing, without reading a r
 the manifest.
 
 The stamp is written after the switch; a build killed between the two leaves a stamp naming
-the older tree, which no longer matches, so the next build compares content keys as before.
-Anything that changes the bytes without a commit (a new feeds version, other settings) changes
-the token.
+the older tree, which no longer matches (every tree gets a name of its own, even a recycled
+one), so the next build computes every content key. Anything that changes the bytes without a
+commit (a new feeds version, other settings) changes the token.
+
+A stamp also holds what a build after a commit needs to compute only the changed feeds' keys
+(``Basis``): the token's parts apart from the store (``base_token``), the store state, and the
+key of the links to topic and provider pages. ``since`` says from which change-log head the
+current tree's manifest can be trusted for feeds unchanged since.
 """
 
 from __future__ import annotations
@@ -29,9 +34,19 @@ from feeds.export.manifest import MANIFEST_FORMAT
 from feeds.render import static
 from feeds.render.keys import export_key, settings_key
 
-__all__ = ["STAMP", "Stamp", "read_stamp", "token", "write_stamp"]
+__all__ = ["STAMP", "Basis", "Stamp", "base_token", "read_stamp", "since", "token", "write_stamp"]
 
 STAMP = "stamp.json"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a tree was built from, apart: ``base_token``, the store's state (``Store.state``,
+    read before the build read anything else) and the links key (``Renderer.links``)."""
+
+    base: str
+    state: str
+    links: str
 
 
 @dataclass(frozen=True)
@@ -41,24 +56,53 @@ class Stamp:
     tree: str
     token: str
     files: int
+    basis: Basis | None = None
 
 
-def token(settings: Settings, store_state: str) -> str:
-    """A key of everything an export tree's files depend on, for the stamp."""
+def base_token(settings: Settings) -> str:
+    """A key of everything an export tree's files depend on apart from the store."""
     # The assets ship with feeds, outside the renderer's version: a release that changes only
     # a stylesheet must still reach the export.
     assets = [static.asset_version(name) for name in STATIC_DOCUMENTS]
-    parts = (str(MANIFEST_FORMAT), settings_key(settings), export_key(settings), *assets,
-             store_state)
+    parts = (str(MANIFEST_FORMAT), settings_key(settings), export_key(settings), *assets)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def token(base: str, store_state: str) -> str:
+    """A key of everything an export tree's files depend on, for the stamp: ``base_token`` and
+    the store's state."""
+    return hashlib.sha256(f"{base}\n{store_state}".encode()).hexdigest()[:32]
+
+
+def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> tuple[int, str] | None:
+    """The change-log head and links key the tree ``tree`` was built from, when the feeds the
+    store changed since that head are all that can differ from it: ``stamp`` names that tree,
+    the same settings, renderer and assets (``base``), and the same store (its id) at that head
+    or after. None otherwise (the content keys are all computed).
+
+    A store swapped for another has another id; one whose head went back (restored from a
+    backup) cannot say what changed since.
+    """
+    if stamp is None or stamp.basis is None or stamp.tree != tree or stamp.basis.base != base:
+        return None
+    store, _, head = store_state.rpartition(":")
+    built_store, _, built_head = stamp.basis.state.rpartition(":")
+    if store != built_store or not (head.isdigit() and built_head.isdigit()):
+        return None
+    if int(built_head) > int(head):
+        return None
+    return int(built_head), stamp.basis.links
 
 
 def read_stamp(root: Path) -> Stamp | None:
     """The stamp in the builds folder ``root``, or None when there is none (or not a whole one)."""
     try:
         data = json.loads((root / STAMP).read_bytes())
-        return Stamp(str(data["tree"]), str(data["token"]), int(data["files"]))
-    except (OSError, ValueError, TypeError, KeyError):
+        basis = data.get("basis")
+        return Stamp(str(data["tree"]), str(data["token"]), int(data["files"]),
+                     None if basis is None else Basis(str(basis["base"]), str(basis["state"]),
+                                                      str(basis["links"])))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
@@ -69,7 +113,11 @@ def write_stamp(root: Path, stamp: Stamp) -> None:
     Its bytes are not synced: a stamp a power cut leaves torn or empty is no stamp, and the
     next build compares content keys.
     """
-    body = json.dumps({"tree": stamp.tree, "token": stamp.token, "files": stamp.files}) + "\n"
+    fields: dict[str, object] = {"tree": stamp.tree, "token": stamp.token, "files": stamp.files}
+    if stamp.basis is not None:
+        fields["basis"] = {"base": stamp.basis.base, "state": stamp.basis.state,
+                           "links": stamp.basis.links}
+    body = json.dumps(fields) + "\n"
 
     def make(temporary: Path) -> None:
         temporary.write_text(body, encoding="utf-8")

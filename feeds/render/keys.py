@@ -45,6 +45,8 @@ __all__ = [
     "content_keys",
     "export_key",
     "fragment_key",
+    "known_keys",
+    "links_key",
     "settings_key",
     "touched_documents",
 ]
@@ -163,51 +165,89 @@ class DocumentKeys:
         return f"{self.settings_key}:{digest.hexdigest()[:16]}"
 
 
+def links_key(topic_paths: Mapping[str, str], provider_paths: Mapping[str, str]) -> str:
+    """A key of the links from entries to topic and provider pages (``Renderer.topic_paths``…).
+
+    A feed page and the site pages link them: when it changes (a new topic or provider, one
+    whose last record went), every document that links them has new bytes.
+    """
+    return hashlib.sha256(repr((sorted(topic_paths.items()),
+                                sorted(provider_paths.items()))).encode()).hexdigest()
+
+
 def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str]],
-                 digests: Mapping[str, str], topic_paths: Mapping[str, str],
-                 provider_paths: Mapping[str, str],
-                 settings: Settings) -> dict[str, str | None]:
+                 digests: Callable[[], Mapping[str, str]], links: str, settings: Settings,
+                 known: Callable[[FeedRow], dict[str, str] | None] | None = None,
+                 ) -> dict[str, str | None]:
     """Every document's path → a key of everything its bytes depend on, in catalog.document_paths order.
 
     ``members``: a feed's record ids, oldest first, asked for one feed at a time (all feeds'
     at once are several ids per record: 300 MB at 1,000,000 records); ``digests``: each
-    record's file digest;
-    ``topic_paths``, ``provider_paths``: the group pages entries link to.
+    record's file digest, asked for once, and only if some feed's keys are computed; ``links``:
+    ``links_key`` of the group pages entries link to; ``known``: a feed's document keys as an
+    earlier computation made them, when the feed has not changed since (an incremental build,
+    ``feeds.export.plan``), else None: computed here.
 
     Finer than ``DocumentKeys.version``, which is per feed: one new record re-versions every
     archive page of ``all``, though only the pages whose slice of records moved have new bytes.
     A feed document's bytes depend on the settings and renderer (``settings_key``), the feed's
     name, the page's number and the number of archive pages (its links), and the records in
     its slice. An HTML page lists its feed's newest records and links their topics and
-    providers; the index and the OPML list every feed with its size and newest record. Keys
-    derive from the records' file digests, never from the store's history, so a rebuilt store
-    keeps them.
+    providers; the index and the OPML list every feed with its size and newest record, so their
+    key takes each feed's name and size and its current page's key (which holds the newest
+    record): a function of the feeds' keys, so the same whether those were computed here or
+    known. Keys derive from the records' file digests, never from the store's history, so a
+    rebuilt store keeps them.
     """
     common = settings_key(settings)
-    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
-    links = hashlib.sha256(repr((sorted(topic_paths.items()),
-                                 sorted(provider_paths.items()))).encode()).hexdigest()
     site = hashlib.sha256(f"{common}\n{links}\n".encode())
     keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
     keys.update((path, static.asset_version(path)) for path in STATIC_DOCUMENTS)
+    read: Mapping[str, str] | None = None
     for feed in feeds:
-        # Each record's line of a key is made per feed (four on average) rather than kept for
-        # every record at once.
-        entries = [f"{record_id}:{digests[record_id]}\n" for record_id in members(feed.path)]
-        head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
-        site.update(f"{head}{entries[-1] if entries else ''}".encode())
-        if settings.feed_pages:
-            keys[feed_page_path(feed.path)] = _slice_key(
-                f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
-        for feed_page in pages(feed, settings):
-            key = _slice_key(
-                f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
-                f"{feed_page.number}\n{feed_page.archive_pages}\n",
-                entries[feed_page.offset:feed_page.offset + feed_page.limit])
-            for fmt in settings.formats:
-                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+        feed_keys = known(feed) if known is not None else None
+        if feed_keys is None:
+            if read is None:
+                read = digests()
+            feed_keys = _feed_keys(feed, members(feed.path), read, common, links, settings)
+        keys.update(feed_keys)
+        current = feed_keys[feed_document_path(feed.path, settings.formats[0])]
+        site.update(f"{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n{current}\n".encode())
     site_key = site.hexdigest()[:32]
     keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
+    return keys
+
+
+def _feed_keys(feed: FeedRow, ids: Sequence[str], digests: Mapping[str, str], common: str,
+               links: str, settings: Settings) -> dict[str, str]:
+    """The keys of one feed's documents (``feed_documents`` order), from its members' digests."""
+    keys: dict[str, str] = {}
+    # Each record's line of a key is made per feed (four on average) rather than kept for
+    # every record at once.
+    entries = [f"{record_id}:{digests[record_id]}\n" for record_id in ids]
+    head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+    if settings.feed_pages:
+        keys[feed_page_path(feed.path)] = _slice_key(
+            f"{head}{feed.count}\n{links}\n",
+            entries[max(0, len(entries) - settings.items_per_feed):])
+    for feed_page in pages(feed, settings):
+        key = _slice_key(f"{head}{feed_page.number}\n{feed_page.archive_pages}\n",
+                         entries[feed_page.offset:feed_page.offset + feed_page.limit])
+        for fmt in settings.formats:
+            keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    return keys
+
+
+def known_keys(feed: FeedRow, versions: Callable[[str], object],
+               settings: Settings) -> dict[str, str] | None:
+    """``feed``'s document keys as ``versions`` (a manifest's ``version`` of a path, None when
+    absent) holds them, or None when it lacks any of them: they are then computed anew."""
+    keys: dict[str, str] = {}
+    for path in feed_documents(feed, settings):
+        version = versions(path)
+        if not isinstance(version, str):
+            return None
+        keys[path] = version
     return keys
 
 
