@@ -82,11 +82,7 @@ def _known(store: Store, renderer: Renderer, files: Files,
     _, changed = store.changes_since(since[0])
     settings = renderer.settings
 
-    def version(path: str) -> object:
-        entry = files.get(path)
-        return None if entry is None else entry.get("version")
-
     def known(feed: FeedRow) -> dict[str, str] | None:
-        return None if feed.path in changed else known_keys(feed, version, settings)
+        return None if feed.path in changed else known_keys(feed, files, settings)
 
     return known

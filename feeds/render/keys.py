@@ -238,13 +238,15 @@ def _feed_keys(feed: FeedRow, ids: Sequence[str], digests: Mapping[str, str], co
     return keys
 
 
-def known_keys(feed: FeedRow, versions: Callable[[str], object],
+def known_keys(feed: FeedRow, files: Mapping[str, Mapping[str, object]],
                settings: Settings) -> dict[str, str] | None:
-    """``feed``'s document keys as ``versions`` (a manifest's ``version`` of a path, None when
-    absent) holds them, or None when it lacks any of them: they are then computed anew."""
+    """``feed``'s document keys as ``files`` (an export manifest's: path → an entry whose
+    ``version`` is the content key) holds them, or None when it lacks any of them: they are
+    then computed anew."""
     keys: dict[str, str] = {}
     for path in feed_documents(feed, settings):
-        version = versions(path)
+        entry = files.get(path)
+        version = None if entry is None else entry.get("version")
         if not isinstance(version, str):
             return None
         keys[path] = version
