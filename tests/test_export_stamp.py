@@ -10,7 +10,7 @@ import pytest
 
 from feeds.config import Settings
 from feeds.export import MANIFEST, builds_dir
-from feeds.export.stamp import STAMP, Basis, Stamp, read_stamp, since, write_stamp
+from feeds.export.stamp import STAMP, Basis, Since, Stamp, read_stamp, since, write_stamp
 from feeds.render import static
 from tests.helpers import build
 
@@ -87,12 +87,13 @@ def test_an_unreadable_stamp_is_none(tmp_path: Path) -> None:
     assert read_stamp(tmp_path / "absent") is None
 
 
-_BUILT = Stamp("build-2", "token", 10, Basis("base", "store-a:7", "links"))
+_NEWEST = {"all": "0123456789abcdef:digest\n"}
+_BUILT = Stamp("build-2", "token", 10, Basis("base", "store-a:7", "links", _NEWEST))
 
 
 def test_a_stamp_of_the_current_tree_says_since_which_head_its_keys_hold() -> None:
-    assert since(_BUILT, "build-2", "base", "store-a:7") == (7, "links")
-    assert since(_BUILT, "build-2", "base", "store-a:12") == (7, "links")
+    assert since(_BUILT, "build-2", "base", "store-a:7") == Since(7, "links", _NEWEST)
+    assert since(_BUILT, "build-2", "base", "store-a:12") == Since(7, "links", _NEWEST)
 
 
 @pytest.mark.parametrize(("stamp", "tree", "base", "state"), [

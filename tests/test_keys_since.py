@@ -17,8 +17,9 @@ from feeds.config import Settings
 from feeds.export import export
 from feeds.export.manifest import MANIFEST_FORMAT, read_manifest
 from feeds.export.plan import plan
+from feeds.export.stamp import Since
 from feeds.ingest import ingest
-from feeds.render.keys import export_key
+from feeds.render.keys import ContentKeys, export_key
 from feeds.render.renderer import Renderer
 from feeds.store import Store, open_store
 from tests.helpers import documents
@@ -114,10 +115,10 @@ class Seeds:
         return kind
 
 
-def _manifest(settings: Settings, keys: dict[str, str | None]) -> dict[str, Any]:
+def _manifest(settings: Settings, keys: ContentKeys) -> dict[str, Any]:
     """The manifest a tree holding documents of these keys has, as far as ``plan`` reads it."""
     return {"format": MANIFEST_FORMAT, "settings": export_key(settings),
-            "files": {path: {"version": version} for path, version in keys.items()}}
+            "files": {path: {"version": version} for path, version in keys.documents.items()}}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -158,10 +159,13 @@ def test_keys_of_the_changed_feeds_equal_the_full_keys_after_any_changes(
         ingest(opened, small.seeds_dir, small.max_record_bytes, now=seeds.clock)
         new_head = opened.head()  # as a build reads it: before anything else
         counted = Counted(opened)
-        found = plan(cast(Store, counted), small, _manifest(small, keys), (head, links)).versions
+        found = plan(cast(Store, counted), small, _manifest(small, keys),
+                     Since(head, links, keys.newest))
         full = Renderer(opened, small)
         expected = full.content_keys()
-        assert list(found.items()) == list(expected.items()), f"step {number}: {change}"
+        assert list(found.versions.items()) == list(expected.documents.items()), (
+            f"step {number}: {change}")
+        assert found.newest == expected.newest
         feeds = len(full.feeds)
         if len(counted.members) < feeds:
             incremental += 1
@@ -186,8 +190,9 @@ def test_new_links_to_topic_pages_key_every_feed(opened: Store, small: Settings)
                 provider=PROVIDERS[0])
     ingest(opened, small.seeds_dir, small.max_record_bytes, now=seeds.clock)
     counted = Counted(opened)
-    found = plan(cast(Store, counted), small, _manifest(small, keys), (head, renderer.links))
-    assert found.versions == Renderer(opened, small).content_keys()
+    found = plan(cast(Store, counted), small, _manifest(small, keys),
+                 Since(head, renderer.links, keys.newest))
+    assert found.versions == Renderer(opened, small).content_keys().documents
     assert sorted(counted.members) == sorted(feed.path for feed in opened.feeds())
 
 
@@ -199,12 +204,12 @@ def test_feeds_the_manifest_lacks_are_keyed(opened: Store, small: Settings) -> N
     ingest(opened, small.seeds_dir, small.max_record_bytes, now=seeds.clock)
     renderer = Renderer(opened, small)
     keys = renderer.content_keys()
-    lacking = next(path for path in keys if path.startswith("feeds/providers/"))
-    del keys[lacking]
+    lacking = next(path for path in keys.documents if path.startswith("feeds/providers/"))
+    del keys.documents[lacking]
     counted = Counted(opened)
     found = plan(cast(Store, counted), small, _manifest(small, keys),
-                 (opened.head(), renderer.links))
-    assert found.versions == renderer.content_keys()
+                 Since(opened.head(), renderer.links, keys.newest))
+    assert found.versions == renderer.content_keys().documents
     assert counted.members == [lacking.split("/", 1)[1].split(".")[0]]
 
 

@@ -143,7 +143,7 @@ def _export(store: Store, settings: Settings, output: Path,
 
     todo = plan(store, settings, read_manifest_document(current) if current else {},
                 since(stamp, current.name, base, state) if current is not None else None)
-    basis = Basis(base, state, todo.renderer.links)
+    basis = Basis(base, state, todo.renderer.links, todo.newest)
     if todo.unchanged:
         files = file_count(todo.reusable)
         if current is not None:

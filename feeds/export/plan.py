@@ -19,8 +19,9 @@ from typing import Any
 
 from feeds.config import Settings
 from feeds.export.manifest import Files, same_layout, unchanged
+from feeds.export.stamp import Since
 from feeds.pool import Workers
-from feeds.render.keys import known_keys
+from feeds.render.keys import FeedKeys, known_keys
 from feeds.render.renderer import Document, Renderer
 from feeds.store import FeedRow, Store
 
@@ -38,6 +39,8 @@ class Plan:
     reusable: Files
     # True when the target already holds exactly these documents: nothing to write.
     unchanged: bool
+    # Each feed's newest record's line (feeds.render.keys.ContentKeys): for the stamp.
+    newest: dict[str, str]
 
     def stale(self) -> list[str]:
         """The documents whose content key the target does not hold: they are rendered."""
@@ -57,32 +60,33 @@ class Plan:
 
 
 def plan(store: Store, settings: Settings, manifest: dict[str, Any],
-         since: tuple[int, str] | None = None) -> Plan:
+         since: Since | None = None) -> Plan:
     """The plan of an export of ``store`` to a target whose manifest is ``manifest`` ({}: none).
 
-    ``since``: the change-log head and links key (``Renderer.links``) the manifest's keys were
-    computed at, under these settings (``feeds.export.stamp.since``), if known.
+    ``since``: from which change-log head the manifest's keys hold, under these settings
+    (``feeds.export.stamp.since``), if known.
     """
     renderer = Renderer(store, settings)
     # Files of an export made under other settings (precompression, brotli quality…) are redone.
     reusable = manifest["files"] if same_layout(manifest, settings) else {}
     known = _known(store, renderer, reusable, since) if reusable else None
-    versions = renderer.content_keys(known)
-    return Plan(renderer, versions, reusable, unchanged(manifest, settings, versions))
+    keys = renderer.content_keys(known)
+    return Plan(renderer, keys.documents, reusable,
+                unchanged(manifest, settings, keys.documents), keys.newest)
 
 
 def _known(store: Store, renderer: Renderer, files: Files,
-           since: tuple[int, str] | None) -> Callable[[FeedRow], dict[str, str] | None] | None:
+           since: Since | None) -> Callable[[FeedRow], FeedKeys | None] | None:
     """The keys ``files`` holds for a feed the store has not changed since ``since``; None
     when every feed must be keyed (no ``since``, or other links to topic and provider pages:
     every feed page and site page links them)."""
-    if since is None or since[1] != renderer.links:
+    if since is None or since.links != renderer.links:
         return None
     # Asked after the renderer read its catalogue: a commit in between is counted as changed.
-    _, changed = store.changes_since(since[0])
-    settings = renderer.settings
+    _, changed = store.changes_since(since.head)
+    settings, newest = renderer.settings, since.newest
 
-    def known(feed: FeedRow) -> dict[str, str] | None:
-        return None if feed.path in changed else known_keys(feed, files, settings)
+    def known(feed: FeedRow) -> FeedKeys | None:
+        return None if feed.path in changed else known_keys(feed, files, newest, settings)
 
     return known

@@ -15,8 +15,9 @@ one), so the next build computes every content key. Anything that changes the by
 commit (a new feeds version, other settings) changes the token.
 
 A stamp also holds what a build after a commit needs to compute only the changed feeds' keys
-(``Basis``): the token's parts apart from the store (``base_token``), the store state, and the
-key of the links to topic and provider pages. ``since`` says from which change-log head the
+(``Basis``): the token's parts apart from the store (``base_token``), the store state, the
+key of the links to topic and provider pages, and each feed's newest record's line (a few
+hundred kilobytes at 100,000 records). ``since`` says from which change-log head the
 current tree's manifest can be trusted for feeds unchanged since.
 """
 
@@ -34,7 +35,8 @@ from feeds.export.manifest import MANIFEST_FORMAT
 from feeds.render import static
 from feeds.render.keys import export_key, settings_key
 
-__all__ = ["STAMP", "Basis", "Stamp", "base_token", "read_stamp", "since", "token", "write_stamp"]
+__all__ = ["STAMP", "Basis", "Since", "Stamp", "base_token", "read_stamp", "since", "token",
+           "write_stamp"]
 
 STAMP = "stamp.json"
 
@@ -42,11 +44,23 @@ STAMP = "stamp.json"
 @dataclass(frozen=True)
 class Basis:
     """What a tree was built from, apart: ``base_token``, the store's state (``Store.state``,
-    read before the build read anything else) and the links key (``Renderer.links``)."""
+    read before the build read anything else), the links key (``Renderer.links``) and each
+    feed's newest record's line (``ContentKeys.newest``: the site pages' key takes it)."""
 
     base: str
     state: str
     links: str
+    newest: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Since:
+    """The change-log head a tree's content keys hold from, for the feeds changed since, and
+    what its build keyed them with beyond the manifest (``Basis``)."""
+
+    head: int
+    links: str
+    newest: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,9 @@ def token(base: str, store_state: str) -> str:
     return hashlib.sha256(f"{base}\n{store_state}".encode()).hexdigest()[:32]
 
 
-def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> tuple[int, str] | None:
-    """The change-log head and links key the tree ``tree`` was built from, when the feeds the
-    store changed since that head are all that can differ from it: ``stamp`` names that tree,
+def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> Since | None:
+    """From which change-log head the tree ``tree`` holds its keys, when the feeds the store
+    changed since that head are all that can differ from it: ``stamp`` names that tree,
     the same settings, renderer and assets (``base``), and the same store (its id) at that head
     or after. None otherwise (the content keys are all computed).
 
@@ -91,19 +105,29 @@ def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> tuple[
         return None
     if int(built_head) > int(head):
         return None
-    return int(built_head), stamp.basis.links
+    return Since(int(built_head), stamp.basis.links, stamp.basis.newest)
 
 
 def read_stamp(root: Path) -> Stamp | None:
     """The stamp in the builds folder ``root``, or None when there is none (or not a whole one)."""
     try:
         data = json.loads((root / STAMP).read_bytes())
-        basis = data.get("basis")
         return Stamp(str(data["tree"]), str(data["token"]), int(data["files"]),
-                     None if basis is None else Basis(str(basis["base"]), str(basis["state"]),
-                                                      str(basis["links"])))
+                     _basis(data.get("basis")))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def _basis(data: object) -> Basis | None:
+    """A stamp's basis as ``write_stamp`` wrote it, or None (an older stamp, a damaged one)."""
+    if not isinstance(data, dict):
+        return None
+    newest = data.get("newest")
+    parts = (data.get("base"), data.get("state"), data.get("links"))
+    if not (isinstance(newest, dict) and all(isinstance(part, str) for part in parts)
+            and all(isinstance(line, str) for line in newest.values())):
+        return None
+    return Basis(str(parts[0]), str(parts[1]), str(parts[2]), newest)
 
 
 def write_stamp(root: Path, stamp: Stamp) -> None:
@@ -116,7 +140,7 @@ def write_stamp(root: Path, stamp: Stamp) -> None:
     fields: dict[str, object] = {"tree": stamp.tree, "token": stamp.token, "files": stamp.files}
     if stamp.basis is not None:
         fields["basis"] = {"base": stamp.basis.base, "state": stamp.basis.state,
-                           "links": stamp.basis.links}
+                           "links": stamp.basis.links, "newest": stamp.basis.newest}
     body = json.dumps(fields) + "\n"
 
     def make(temporary: Path) -> None:

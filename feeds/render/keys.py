@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 from feeds.catalog import (
@@ -40,7 +40,9 @@ __all__ = [
     "KEYED_WHEN_CHANGED",
     "NOT_IN_OUTPUT",
     "RENDERER_VERSION",
+    "ContentKeys",
     "DocumentKeys",
+    "FeedKeys",
     "changed_documents",
     "content_keys",
     "export_key",
@@ -175,17 +177,34 @@ def links_key(topic_paths: Mapping[str, str], provider_paths: Mapping[str, str])
                                 sorted(provider_paths.items()))).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class FeedKeys:
+    """One feed's document keys (``feed_documents`` order), and its newest record's line
+    (``id:digest``, empty for an empty feed): what the site pages' key takes of its records."""
+
+    documents: dict[str, str]
+    newest: str
+
+
+@dataclass(frozen=True)
+class ContentKeys:
+    """Every document's key (``content_keys``), and each feed's newest record's line: what
+    a later build needs to key only the feeds changed since (``feeds.export.plan``)."""
+
+    documents: dict[str, str | None]
+    newest: dict[str, str]
+
+
 def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str]],
                  digests: Callable[[], Mapping[str, str]], links: str, settings: Settings,
-                 known: Callable[[FeedRow], dict[str, str] | None] | None = None,
-                 ) -> dict[str, str | None]:
+                 known: Callable[[FeedRow], FeedKeys | None] | None = None) -> ContentKeys:
     """Every document's path → a key of everything its bytes depend on, in catalog.document_paths order.
 
     ``members``: a feed's record ids, oldest first, asked for one feed at a time (all feeds'
     at once are several ids per record: 300 MB at 1,000,000 records); ``digests``: each
     record's file digest, asked for once, and only if some feed's keys are computed; ``links``:
-    ``links_key`` of the group pages entries link to; ``known``: a feed's document keys as an
-    earlier computation made them, when the feed has not changed since (an incremental build,
+    ``links_key`` of the group pages entries link to; ``known``: a feed's keys as an earlier
+    computation made them, when the feed has not changed since (an incremental build,
     ``feeds.export.plan``), else None: computed here.
 
     Finer than ``DocumentKeys.version``, which is per feed: one new record re-versions every
@@ -193,16 +212,15 @@ def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str
     A feed document's bytes depend on the settings and renderer (``settings_key``), the feed's
     name, the page's number and the number of archive pages (its links), and the records in
     its slice. An HTML page lists its feed's newest records and links their topics and
-    providers; the index and the OPML list every feed with its size and newest record, so their
-    key takes each feed's name and size and its current page's key (which holds the newest
-    record): a function of the feeds' keys, so the same whether those were computed here or
-    known. Keys derive from the records' file digests, never from the store's history, so a
-    rebuilt store keeps them.
+    providers; the index and the OPML list every feed with its size and newest record (a
+    feed's ``FeedKeys.newest``, so the same whether computed here or known). Keys derive from
+    the records' file digests, never from the store's history, so a rebuilt store keeps them.
     """
     common = settings_key(settings)
     site = hashlib.sha256(f"{common}\n{links}\n".encode())
     keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
     keys.update((path, static.asset_version(path)) for path in STATIC_DOCUMENTS)
+    newest: dict[str, str] = {}
     read: Mapping[str, str] | None = None
     for feed in feeds:
         feed_keys = known(feed) if known is not None else None
@@ -210,17 +228,18 @@ def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str
             if read is None:
                 read = digests()
             feed_keys = _feed_keys(feed, members(feed.path), read, common, links, settings)
-        keys.update(feed_keys)
-        current = feed_keys[feed_document_path(feed.path, settings.formats[0])]
-        site.update(f"{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n{current}\n".encode())
+        keys.update(feed_keys.documents)
+        newest[feed.path] = feed_keys.newest
+        site.update(f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
+                    f"{feed_keys.newest}".encode())
     site_key = site.hexdigest()[:32]
     keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
-    return keys
+    return ContentKeys(keys, newest)
 
 
 def _feed_keys(feed: FeedRow, ids: Sequence[str], digests: Mapping[str, str], common: str,
-               links: str, settings: Settings) -> dict[str, str]:
-    """The keys of one feed's documents (``feed_documents`` order), from its members' digests."""
+               links: str, settings: Settings) -> FeedKeys:
+    """The keys of one feed's documents, from its members' digests."""
     keys: dict[str, str] = {}
     # Each record's line of a key is made per feed (four on average) rather than kept for
     # every record at once.
@@ -235,14 +254,17 @@ def _feed_keys(feed: FeedRow, ids: Sequence[str], digests: Mapping[str, str], co
                          entries[feed_page.offset:feed_page.offset + feed_page.limit])
         for fmt in settings.formats:
             keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
-    return keys
+    return FeedKeys(keys, entries[-1] if entries else "")
 
 
 def known_keys(feed: FeedRow, files: Mapping[str, Mapping[str, object]],
-               settings: Settings) -> dict[str, str] | None:
-    """``feed``'s document keys as ``files`` (an export manifest's: path → an entry whose
-    ``version`` is the content key) holds them, or None when it lacks any of them: they are
-    then computed anew."""
+               newest: Mapping[str, str], settings: Settings) -> FeedKeys | None:
+    """``feed``'s keys as ``files`` (an export manifest's: path → an entry whose ``version`` is
+    the content key) and ``newest`` (``ContentKeys.newest`` of the same build) hold them, or
+    None when they lack any of them: they are then computed anew."""
+    line = newest.get(feed.path)
+    if line is None:
+        return None
     keys: dict[str, str] = {}
     for path in feed_documents(feed, settings):
         entry = files.get(path)
@@ -250,7 +272,7 @@ def known_keys(feed: FeedRow, files: Mapping[str, Mapping[str, object]],
         if not isinstance(version, str):
             return None
         keys[path] = version
-    return keys
+    return FeedKeys(keys, line)
 
 
 def _slice_key(head: str, lines: list[str]) -> str:

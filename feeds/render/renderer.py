@@ -30,7 +30,9 @@ from feeds.render.common import FeedHead, Identity
 from feeds.render.formats import FORMATS
 from feeds.render.keys import (
     RENDERER_VERSION,
+    ContentKeys,
     DocumentKeys,
+    FeedKeys,
     content_keys,
     fragment_key,
     links_key,
@@ -110,8 +112,8 @@ class Renderer:
         """What the documents linking topic and provider pages depend on (``keys.links_key``)."""
         return links_key(self.topic_paths, self.provider_paths)
 
-    def content_keys(self, known: Callable[[FeedRow], dict[str, str] | None] | None = None,
-                     ) -> dict[str, str | None]:
+    def content_keys(self, known: Callable[[FeedRow], FeedKeys | None] | None = None,
+                     ) -> ContentKeys:
         """Every document's path → the key of everything its bytes depend on (for the export).
 
         ``known``: a feed's keys from an earlier build when it has not changed since, else None
