@@ -1,5 +1,5 @@
-"""Creating a build tree's files: one ``openat``, ``write`` and ``close`` each, through the
-descriptors of their folders.
+"""Creating a build tree's files (one ``openat``, ``write`` and ``close`` each) and hard links,
+through the descriptors of their folders.
 
 A cold build creates some ten thousand files. Through pathlib each one cost a ``Path``, a
 buffered file object and an open resolving the whole path from the root; here a folder is made
@@ -60,6 +60,26 @@ class TreeFiles:
             os.close(handle)
         if len(self.created) <= FSYNC_LIMIT:
             self.created.append(os.path.join(self._root, name))
+
+    def link(self, name: str, source: str) -> None:
+        """Make ``name`` a hard link to the file at the full path ``source``, replacing a file
+        there (unlinked, never written through). Raises FileNotFoundError without ``source``.
+
+        Strings and the folder's descriptor, not paths: the first build after a cold one links
+        every unchanged file of the current tree, and a ``Path`` per file cost more than the
+        link(2) itself."""
+        descriptor = self._descriptor(self.folder(name))
+        base = os.path.basename(name)
+        try:
+            os.link(source, base, dst_dir_fd=descriptor)
+        except FileExistsError:
+            os.unlink(base, dir_fd=descriptor)
+            os.link(source, base, dst_dir_fd=descriptor)
+
+    def remove(self, name: str) -> None:
+        """Remove ``name``, if it is there."""
+        with suppress(FileNotFoundError):
+            os.unlink(os.path.basename(name), dir_fd=self._descriptor(self.folder(name)))
 
     def _descriptor(self, folder: str) -> int:
         descriptor = self._open.pop(folder, None)
