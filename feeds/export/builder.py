@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,7 +108,7 @@ class TreeBuilder:
         linked: list[str] = []
         for name in all_files(path, entry):
             try:
-                self.files.link(name, os.path.join(self._current, name))
+                self.files.link(name, f"{self._current}/{name}")
             except FileNotFoundError:
                 # Someone removed a file from the current export: render it again.
                 for done in linked:
@@ -139,7 +138,7 @@ class TreeBuilder:
         if self.current is None:
             return False
         try:
-            self.files.link(name, os.path.join(self._current, name))
+            self.files.link(name, f"{self._current}/{name}")
         except FileNotFoundError:
             return False
         return True

@@ -29,7 +29,7 @@ class TreeFiles:
     def __init__(self, tree: Path) -> None:
         self.tree = tree
         self._root = str(tree)
-        self._made: set[str] = set()
+        self._made: dict[str, str] = {}  # relative folder → its full path, made
         self._open: dict[str, int] = {}
         # The files created, by their full paths, for make_durable: beyond FSYNC_LIMIT it syncs
         # the whole disk instead, so no more are kept (a million paths are hundreds of MB).
@@ -37,10 +37,14 @@ class TreeFiles:
 
     def folder(self, name: str) -> str:
         """Make the folder holding ``name`` (and its parents); returns the folder's full path."""
-        folder = os.path.join(self._root, os.path.dirname(name))
-        if folder not in self._made:
+        # By string operations on the '/'-separated relative path, once per folder: a build
+        # asks for every file it links or writes.
+        parent = name.rpartition("/")[0]
+        folder = self._made.get(parent)
+        if folder is None:
+            folder = f"{self._root}/{parent}" if parent else self._root
             os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
+            self._made[parent] = folder
         return folder
 
     def write(self, name: str, body: bytes, *, replace: bool) -> None:
@@ -69,7 +73,7 @@ class TreeFiles:
         every unchanged file of the current tree, and a ``Path`` per file cost more than the
         link(2) itself."""
         descriptor = self._descriptor(self.folder(name))
-        base = os.path.basename(name)
+        base = name.rpartition("/")[2]
         try:
             os.link(source, base, dst_dir_fd=descriptor)
         except FileExistsError:
