@@ -10,7 +10,16 @@ import pytest
 
 from feeds.config import Settings
 from feeds.export import MANIFEST, builds_dir
-from feeds.export.stamp import STAMP, Basis, Since, Stamp, read_stamp, since, write_stamp
+from feeds.export.stamp import (
+    NEWEST,
+    STAMP,
+    Basis,
+    Since,
+    Stamp,
+    read_stamp,
+    since,
+    write_stamp,
+)
 from feeds.render import static
 from tests.helpers import build
 
@@ -88,12 +97,15 @@ def test_an_unreadable_stamp_is_none(tmp_path: Path) -> None:
 
 
 _NEWEST = {"all": "0123456789abcdef:digest\n"}
-_BUILT = Stamp("build-2", "token", 10, Basis("base", "store-a:7", "links", _NEWEST))
+_BUILT = Stamp("build-2", "token", 10, Basis("base", "store-a:7", "links"))
 
 
-def test_a_stamp_of_the_current_tree_says_since_which_head_its_keys_hold() -> None:
-    assert since(_BUILT, "build-2", "base", "store-a:7") == Since(7, "links", _NEWEST)
-    assert since(_BUILT, "build-2", "base", "store-a:12") == Since(7, "links", _NEWEST)
+def test_a_stamp_of_the_current_tree_says_since_which_head_its_keys_hold(tmp_path: Path) -> None:
+    write_stamp(tmp_path, _BUILT, _NEWEST)
+    stamp = read_stamp(tmp_path)
+    assert stamp == _BUILT
+    assert since(tmp_path, stamp, "build-2", "base", "store-a:7") == Since(7, "links", _NEWEST)
+    assert since(tmp_path, stamp, "build-2", "base", "store-a:12") == Since(7, "links", _NEWEST)
 
 
 @pytest.mark.parametrize(("stamp", "tree", "base", "state"), [
@@ -106,12 +118,22 @@ def test_a_stamp_of_the_current_tree_says_since_which_head_its_keys_hold() -> No
     (_BUILT, "build-2", "base", "garbled"),
 ])
 def test_a_stamp_that_cannot_say_what_changed_says_nothing(
-        stamp: Stamp | None, tree: str, base: str, state: str) -> None:
-    assert since(stamp, tree, base, state) is None
+        tmp_path: Path, stamp: Stamp | None, tree: str, base: str, state: str) -> None:
+    write_stamp(tmp_path, _BUILT, _NEWEST)
+    assert since(tmp_path, stamp, tree, base, state) is None
 
 
-def test_a_stamps_basis_is_read_back_as_written(tmp_path: Path) -> None:
+def test_newest_lines_of_another_build_or_none_say_nothing(tmp_path: Path) -> None:
+    """A build killed between writing the newest lines and the stamp, or a stamp without them."""
     write_stamp(tmp_path, _BUILT)
-    assert read_stamp(tmp_path) == _BUILT
+    assert since(tmp_path, _BUILT, "build-2", "base", "store-a:7") is None
+    write_stamp(tmp_path, dataclasses.replace(_BUILT, tree="build-3"), _NEWEST)
+    write_stamp(tmp_path, _BUILT)
+    assert since(tmp_path, _BUILT, "build-2", "base", "store-a:7") is None
+    (tmp_path / NEWEST).write_text('{"tree": "build-2"', encoding="utf-8")
+    assert since(tmp_path, _BUILT, "build-2", "base", "store-a:7") is None
+
+
+def test_a_stamp_without_a_basis_is_read_as_one(tmp_path: Path) -> None:
     (tmp_path / STAMP).write_text('{"tree": "build-1", "token": "t", "files": 3}', encoding="utf-8")
     assert read_stamp(tmp_path) == Stamp("build-1", "t", 3)

@@ -142,12 +142,12 @@ def _export(store: Store, settings: Settings, output: Path,
     from feeds.hosting import precompressed
 
     todo = plan(store, settings, read_manifest_document(current) if current else {},
-                since(stamp, current.name, base, state) if current is not None else None)
-    basis = Basis(base, state, todo.renderer.links, todo.newest)
+                since(root, stamp, current.name, base, state) if current is not None else None)
+    basis = Basis(base, state, todo.renderer.links)
     if todo.unchanged:
         files = file_count(todo.reusable)
         if current is not None:
-            write_stamp(root, Stamp(current.name, built_from, files, basis))
+            write_stamp(root, Stamp(current.name, built_from, files, basis), todo.newest)
         return ExportReport(0, files, 0, files, output)
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     todo.prepare(workers)
@@ -183,7 +183,7 @@ def _export(store: Store, settings: Settings, output: Path,
         retire(root, current)
     remove_stale(root, keep=tree)
     files = file_count(builder.manifest)
-    write_stamp(root, Stamp(tree.name, built_from, files, basis))
+    write_stamp(root, Stamp(tree.name, built_from, files, basis), todo.newest)
     return ExportReport(builder.written, builder.unchanged, removed(reusable, builder.manifest),
                         files, output)
 

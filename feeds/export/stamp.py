@@ -16,15 +16,17 @@ commit (a new feeds version, other settings) changes the token.
 
 A stamp also holds what a build after a commit needs to compute only the changed feeds' keys
 (``Basis``): the token's parts apart from the store (``base_token``), the store state, the
-key of the links to topic and provider pages, and each feed's newest record's line (a few
-hundred kilobytes at 100,000 records). ``since`` says from which change-log head the
-current tree's manifest can be trusted for feeds unchanged since.
+key of the links to topic and provider pages; and, in a file of its own (``NEWEST``: 750 KB at
+100,000 records, which a build with nothing new need not read), each feed's newest record's
+line. ``since`` says from which change-log head the current tree's manifest can be trusted for
+feeds unchanged since.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,22 +37,21 @@ from feeds.export.manifest import MANIFEST_FORMAT
 from feeds.render import static
 from feeds.render.keys import export_key, settings_key
 
-__all__ = ["STAMP", "Basis", "Since", "Stamp", "base_token", "read_stamp", "since", "token",
-           "write_stamp"]
+__all__ = ["NEWEST", "STAMP", "Basis", "Since", "Stamp", "base_token", "read_stamp", "since",
+           "token", "write_stamp"]
 
 STAMP = "stamp.json"
+NEWEST = "newest.json"
 
 
 @dataclass(frozen=True)
 class Basis:
     """What a tree was built from, apart: ``base_token``, the store's state (``Store.state``,
-    read before the build read anything else), the links key (``Renderer.links``) and each
-    feed's newest record's line (``ContentKeys.newest``: the site pages' key takes it)."""
+    read before the build read anything else) and the links key (``Renderer.links``)."""
 
     base: str
     state: str
     links: str
-    newest: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,13 @@ def token(base: str, store_state: str) -> str:
     return hashlib.sha256(f"{base}\n{store_state}".encode()).hexdigest()[:32]
 
 
-def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> Since | None:
+def since(root: Path, stamp: Stamp | None, tree: str, base: str,
+          store_state: str) -> Since | None:
     """From which change-log head the tree ``tree`` holds its keys, when the feeds the store
-    changed since that head are all that can differ from it: ``stamp`` names that tree,
-    the same settings, renderer and assets (``base``), and the same store (its id) at that head
-    or after. None otherwise (the content keys are all computed).
+    changed since that head are all that can differ from it: ``stamp`` (of the builds folder
+    ``root``) names that tree, the same settings, renderer and assets (``base``), and the same
+    store (its id) at that head or after, and the feeds' newest lines written with it are
+    there. None otherwise (the content keys are all computed).
 
     A store swapped for another has another id; one whose head went back (restored from a
     backup) cannot say what changed since.
@@ -105,7 +108,22 @@ def since(stamp: Stamp | None, tree: str, base: str, store_state: str) -> Since 
         return None
     if int(built_head) > int(head):
         return None
-    return Since(int(built_head), stamp.basis.links, stamp.basis.newest)
+    newest = _read_newest(root, tree, stamp.basis.state)
+    return None if newest is None else Since(int(built_head), stamp.basis.links, newest)
+
+
+def _read_newest(root: Path, tree: str, state: str) -> dict[str, str] | None:
+    """The newest lines written for ``tree`` built from ``state``, or None (none, another
+    build's: one killed between the two files, or a damaged file)."""
+    try:
+        data = json.loads((root / NEWEST).read_bytes())
+        newest = data["newest"]
+        if (data["tree"] != tree or data["state"] != state or not isinstance(newest, dict)
+                or not all(isinstance(line, str) for line in newest.values())):
+            return None
+        return newest
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def read_stamp(root: Path) -> Stamp | None:
@@ -122,28 +140,35 @@ def _basis(data: object) -> Basis | None:
     """A stamp's basis as ``write_stamp`` wrote it, or None (an older stamp, a damaged one)."""
     if not isinstance(data, dict):
         return None
-    newest = data.get("newest")
     parts = (data.get("base"), data.get("state"), data.get("links"))
-    if not (isinstance(newest, dict) and all(isinstance(part, str) for part in parts)
-            and all(isinstance(line, str) for line in newest.values())):
+    if not all(isinstance(part, str) for part in parts):
         return None
-    return Basis(str(parts[0]), str(parts[1]), str(parts[2]), newest)
+    return Basis(str(parts[0]), str(parts[1]), str(parts[2]))
 
 
-def write_stamp(root: Path, stamp: Stamp) -> None:
-    """Record that the tree ``stamp.tree`` (the current one) holds what ``stamp.token`` says.
+def write_stamp(root: Path, stamp: Stamp, newest: Mapping[str, str] | None = None) -> None:
+    """Record that the tree ``stamp.tree`` (the current one) holds what ``stamp.token`` says,
+    and, with a basis, each feed's ``newest`` record's line (``ContentKeys.newest``).
 
-    Under the build lock, so through a fixed temporary name (a killed build leaves no litter).
-    Its bytes are not synced: a stamp a power cut leaves torn or empty is no stamp, and the
-    next build compares content keys.
+    Under the build lock, so through fixed temporary names (a killed build leaves no litter).
+    The newest lines go first: a build killed between the two leaves them naming a tree or
+    state the stamp does not, and the next build keys every feed. The bytes are not synced:
+    a file a power cut leaves torn or empty is none, and the next build keys every feed.
     """
     fields: dict[str, object] = {"tree": stamp.tree, "token": stamp.token, "files": stamp.files}
     if stamp.basis is not None:
         fields["basis"] = {"base": stamp.basis.base, "state": stamp.basis.state,
-                           "links": stamp.basis.links, "newest": stamp.basis.newest}
+                           "links": stamp.basis.links}
+        if newest is not None:
+            _write(root, NEWEST, {"tree": stamp.tree, "state": stamp.basis.state,
+                                  "newest": dict(newest)})
+    _write(root, STAMP, fields)
+
+
+def _write(root: Path, name: str, fields: Mapping[str, object]) -> None:
     body = json.dumps(fields) + "\n"
 
     def make(temporary: Path) -> None:
         temporary.write_text(body, encoding="utf-8")
 
-    replace_atomically(root / STAMP, make, temporary=root / f".{STAMP}.new")
+    replace_atomically(root / name, make, temporary=root / f".{name}.new")
