@@ -44,9 +44,10 @@ SCHEDULE_HORIZON = timedelta(days=366)
 
 def clean_text(text: str) -> str:
     """Drop characters XML cannot carry, collapse runs of whitespace, trim."""
-    if text.isascii() and text.isprintable() and "  " not in text:
-        # Most text: printable ASCII has no forbidden character and no whitespace but single
-        # spaces, so the substitutions below would change nothing.
+    if text.isprintable() and "  " not in text:
+        # Most text, curly quotes and accents included: every character XML forbids and every
+        # whitespace character but the space is unprintable (tests/test_validate.py checks all
+        # of Unicode), so the substitutions below would change nothing.
         return text.strip()
     return _SPACES.sub(" ", _XML_FORBIDDEN.sub("", text)).strip()
 

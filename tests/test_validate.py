@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from datetime import UTC, datetime
 from string import hexdigits
@@ -12,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feeds.errors import RecordError
-from feeds.validate import clean_text, record_from_mapping
+from feeds.validate import _SPACES, _XML_FORBIDDEN, clean_text, record_from_mapping
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -78,6 +79,17 @@ def test_validate_rejects_naming_the_field(changes: dict[str, Any], field: str, 
 
 def test_clean_text_drops_characters_xml_forbids() -> None:
     assert clean_text("a\x00b\x1fc\ufffe\uffffd\ud800e") == "abcde"
+
+
+def test_clean_text_skips_its_substitutions_only_where_they_change_nothing() -> None:
+    # The shortcut takes printable text without two spaces in a row as it is: every character
+    # the substitutions drop or turn into a space (but the space itself) must be unprintable.
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    touched = (set(_XML_FORBIDDEN.findall(every)) | set("".join(_SPACES.findall(every)))) - {" "}
+    assert "\x85" in touched and "\u2028" in touched and "\ud800" in touched
+    assert not [hex(ord(char)) for char in touched if char.isprintable()]
+    assert clean_text(" \u201cWe\u2019re caf\u00e9\u201d ") == "\u201cWe\u2019re caf\u00e9\u201d"
+    assert clean_text("a\u00a0 b\u3000c\x85d") == "a b cd"
 
 
 
