@@ -106,20 +106,28 @@ def decode(data: bytes, path: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordError(path, "file", f"not valid UTF-8 (byte {exc.start})") from None
+    if "\r" not in text:  # most files: no copy of the text
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# The line closing the front matter: ``---`` or ``...``, then only whitespace (lines end only
+# at a newline once ``decode`` has normalised them, as ``str.split("\n")`` would cut them).
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*+(?=\n|\Z)")
 
 
 def split_front_matter(text: str, path: str) -> str:
     """The YAML between the opening ``---`` line and the next ``---`` line."""
-    if not text.strip():
+    if not text or text.isspace():
         raise RecordError(path, "file", "empty file; expected YAML front matter between --- lines")
-    lines = text.split("\n")
-    if lines[0].rstrip() != "---":
+    first_end = text.find("\n")
+    if (text if first_end < 0 else text[:first_end]).rstrip() != "---":
         raise RecordError(path, "file", "expected the first line to be ---")
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[1:number])
-    raise RecordError(path, "file", "no closing --- line after the front matter")
+    # Found in C from the end of the first line, rather than a string made of every line.
+    closing = _CLOSING.search(text, first_end) if first_end >= 0 else None
+    if closing is None:
+        raise RecordError(path, "file", "no closing --- line after the front matter")
+    return text[first_end + 1:closing.start()]
 
 
 # The fast path (yaml_rs, a YAML 1.2 parser in Rust, about six times faster) takes only text

@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feeds.errors import RecordError
-from feeds.validate import _SPACES, _XML_FORBIDDEN, clean_text, record_from_mapping
+from feeds.validate import _PLAIN_URL, _SPACES, _XML_FORBIDDEN, clean_text, record_from_mapping
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -146,3 +146,21 @@ def test_validate_publishes_exactly_the_urls_the_readme_allows(url: str) -> None
         assert (published.path + published.query + published.fragment).isascii(), record.web_url
         if _URI_REFERENCE.fullmatch(url.strip()):
             assert record.web_url == url.strip()
+
+
+# The plain-URL shortcut as first written, a character or an escape at a time: the reference for
+# the unrolled pattern validate runs.
+_PLAIN_URL_AS_WRITTEN = re.compile(r"(?i:https?)://[A-Za-z0-9.-]+"
+                                   r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*"
+                                   r"(?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?)?")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.builds("{}://{}{}".format, st.sampled_from(["http", "HTTPS", "hTtp", "ftp"]),
+                 st.text(alphabet="a.-0_:@", max_size=6),
+                 st.text(alphabet="/?#%aF09g.-~!$&'()*+,;=:@[] \u00e9", max_size=20)))
+@example("https://example.com/a%2")
+@example("https://example.com/%41%4g")
+@example("https://example.com/a#b%20c#d")
+def test_plain_url_shortcut_takes_the_urls_it_was_written_for(url: str) -> None:
+    assert bool(_PLAIN_URL.fullmatch(url)) == bool(_PLAIN_URL_AS_WRITTEN.fullmatch(url)), url
