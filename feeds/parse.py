@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Hashable, Mapping
-from datetime import date, datetime, time
+from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -185,27 +185,37 @@ _IMPLICIT: dict[str, tuple[re.Pattern[str], ...]] = {
 }
 
 
+# What yaml_rs gives for a scalar that is not text, and that PyYAML reads alike (the gate lets
+# through no other form of them): compared by exact type, the walk's common case.
+_SAME_SCALARS = frozenset((int, bool, float, type(None), datetime))
+
+
 def _same_in_pyyaml(value: Any, budget: int) -> bool:
-    """Within the node budget, and no string PyYAML could have read as another type."""
+    """Within the node budget, and no string PyYAML could have read as another type.
+
+    Any other type (a date or time without the other, only from a quoted string or a form the
+    gate does not let through) is left to PyYAML.
+    """
     stack = [value]
     while stack:
         budget -= 1
         if budget < 0:
             return False
         item = stack.pop()
-        if isinstance(item, str):
+        kind = type(item)
+        if kind is str:
             # A quoted "yes" is a string in both; a plain one is a bool in PyYAML. Either way
             # PyYAML decides.
             for regexp in _IMPLICIT.get(item[:1], _ANY_FIRST):
                 if regexp.match(item):
                     return False
-        elif isinstance(item, date | time) and not isinstance(item, datetime):
-            return False  # only from a quoted string, or a form the gate does not let through
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        elif kind is dict:
+            stack += item
+            stack += item.values()
+        elif kind is list:
+            stack += item
+        elif kind not in _SAME_SCALARS:
+            return False
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,11 @@ def test_fast_path_decides_a_long_last_line_at_once() -> None:
     assert _load_fast(quoted + "\n") == _load_fast(quoted)
     assert _load_fast(quoted[:-1]) is None  # unclosed: PyYAML words the error
     _assert_same(quoted[:-1])
+
+
+def test_the_walk_after_yaml_rs_hands_other_readings_to_pyyaml() -> None:
+    moment = datetime(2023, 10, 16, 14, 48, tzinfo=UTC)
+    assert parse._same_in_pyyaml({"a": [moment, 1, 1.5, True, None, "text"]}, 10)
+    for other in (date(2023, 10, 16), time(12, 30), "yes", "0x1F", "~", b"x", {1}):
+        assert not parse._same_in_pyyaml({"a": ["text", {"b": other}]}, 10), other
+    assert not parse._same_in_pyyaml({"a": list(range(9))}, 10)  # over the node budget
