@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from feeds.http import parse_limit
-
-__all__ = ["MAX_QUERY_CHARS", "FeedQuery", "parse_feed_query", "sql_condition", "words_of"]
+__all__ = ["MAX_QUERY_CHARS", "FeedQuery", "parse_feed_query", "parse_limit", "sql_condition",
+           "words_of"]
 
 # Each word of q is one more substring test per scanned entry: its length bounds a request's work.
 MAX_QUERY_CHARS = 200
@@ -101,6 +100,21 @@ def _integer(name: str, values: Sequence[str]) -> int | None:
         return None
     if not _INTEGER.fullmatch(value):
         raise ValueError(f"{name}: expected a whole number such as 70, got {value!r}")
+    return int(value)
+
+
+def parse_limit(values: Sequence[str], maximum: int) -> int | None:
+    """The ``limit`` query parameter's values as one count from 1 to ``maximum``, or None if absent.
+
+    Raises ValueError with a message for people when it is repeated, not a number or out of range.
+    """
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValueError("limit: give it once, as ?limit=N")
+    value = values[0]
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not 1 <= int(value) <= maximum:
+        raise ValueError(f"limit: expected a whole number from 1 to {maximum}, got {value!r}")
     return int(value)
 
 

@@ -19,8 +19,6 @@ from feeds.compress import MIN_SIZE
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.http import EXPOSED_HEADERS, document_cache_control
-from feeds.render import html, opml, static
-from feeds.render.formats import FORMATS
 from feeds.surrogate import ALL_DOCUMENTS, document_keys, feed_key, key_headers
 
 __all__ = [
@@ -118,6 +116,11 @@ def _nginx_keys() -> str:
 
 def nginx_conf(settings: Settings) -> str:
     """An nginx ``server``-block snippet serving an export with the server's headers."""
+    # The renderers, for their media types, only here: an export imports this module for its
+    # file layout, and a build with nothing to write loads no renderer.
+    from feeds.render import html, opml, static
+    from feeds.render.formats import FORMATS
+
     media_types = {**{name: feed_format.media_type for name, feed_format in FORMATS.items()},
                    "opml": opml.MEDIA_TYPE, "html": html.MEDIA_TYPE,
                    **{suffix.lstrip("."): value for suffix, value in static.MEDIA_TYPES.items()}}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for annotations: the store imports this module through feeds.filters
+if TYPE_CHECKING:  # only for annotations
     from feeds.config import Settings
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "http_date",
     "is_not_modified",
     "link_header",
-    "parse_limit",
     "qvalues",
 ]
 
@@ -135,18 +134,3 @@ def document_cache_control(settings: Settings, immutable: bool) -> str:
 def link_header(links: Iterable[tuple[str, str]]) -> str:
     """A Link header value (https://www.rfc-editor.org/rfc/rfc8288#section-3) from (rel, URL) pairs."""
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
-
-
-def parse_limit(values: Sequence[str], maximum: int) -> int | None:
-    """The ``limit`` query parameter's values as one count from 1 to ``maximum``, or None if absent.
-
-    Raises ValueError with a message for people when it is repeated, not a number or out of range.
-    """
-    if not values:
-        return None
-    if len(values) > 1:
-        raise ValueError("limit: give it once, as ?limit=N")
-    value = values[0]
-    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not 1 <= int(value) <= maximum:
-        raise ValueError(f"limit: expected a whole number from 1 to {maximum}, got {value!r}")
-    return int(value)

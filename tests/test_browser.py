@@ -195,7 +195,8 @@ def test_browser_feeds_only_index_lists_feeds_and_its_links_lead_to_documents(
         assert tab.request.get(f"{origin}topics/cybersecurity/").status == 404
         # The feed's styled view sends its web-page link to the index, which exists.
         tab.goto(f"{origin}feeds/topics/cybersecurity.atom")
-        page_link = tab.locator("a", has_text="Open this feed's web page")
+        assert tab.locator("a", has_text="Open this feed's web page").count() == 0
+        page_link = tab.locator("a", has_text="Browse all feeds")
         assert page_link.get_attribute("href") == origin
         page_link.click()
         tab.wait_for_url(origin)
@@ -274,6 +275,9 @@ def test_browser_feed_url_renders_as_a_styled_page(page: Any, site: tuple[str, S
     # The site's stylesheet applied: the note has the accent border, not the browser default.
     border = page.locator(".feed-note").evaluate("n => getComputedStyle(n).borderLeftWidth")
     assert border == "4px"
+    # With feed pages, the note links this feed's own page.
+    page_link = page.locator("a", has_text="Open this feed's web page")
+    assert page_link.get_attribute("href") == f"{origin}topics/ai-in-healthcare/"
     if fmt == "atom":
         # Chromium 138+ overlays a notice that XSLT is deprecated; it is the browser's, not ours.
         page.evaluate("document.querySelector('xslt-warning-banner')?.remove()")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from feeds.export.files import TreeFiles
 
 
@@ -50,3 +52,34 @@ def test_export_files_keeps_a_few_folders_open_and_closes_them(tmp_path: Path) -
     assert _open_descriptors() == before
     assert (tmp_path / names[0]).read_bytes() == b"again"
     assert all((tmp_path / name).read_bytes() == name.encode() for name in names[1:])
+
+
+def test_export_files_link_shares_the_inode_and_replaces_a_file_there(tmp_path: Path) -> None:
+    current, tree = tmp_path / "current", tmp_path / "tree"
+    (current / "feeds/all/archive").mkdir(parents=True)
+    source = current / "feeds/all/archive/1.atom"
+    source.write_bytes(b"archived")
+    (tree / "feeds/all/archive").mkdir(parents=True)
+    (tree / "feeds/all/archive/1.atom").write_bytes(b"recycled, other bytes")
+    files = TreeFiles(tree)
+    files.link("feeds/all/archive/1.atom", str(source))  # over the recycled tree's file
+    files.link("feeds/topics/ai.atom", str(source))  # in a folder it makes
+    files.close()
+    for name in ("feeds/all/archive/1.atom", "feeds/topics/ai.atom"):
+        assert (tree / name).stat().st_ino == source.stat().st_ino
+    assert source.read_bytes() == b"archived"
+    assert files.created == []  # links name files already durable: nothing to sync
+
+
+def test_export_files_link_to_a_missing_file_raises_and_remove_undoes_a_link(tmp_path: Path) -> None:
+    (tmp_path / "current").mkdir()
+    (tmp_path / "current/index.html").write_bytes(b"<html>")
+    files = TreeFiles(tmp_path / "tree")
+    files.link("index.html", str(tmp_path / "current/index.html"))
+    with pytest.raises(FileNotFoundError):
+        files.link("feeds/all.atom", str(tmp_path / "current/feeds/all.atom"))
+    files.remove("index.html")
+    files.remove("index.html")  # already gone: nothing to do
+    files.close()
+    assert not (tmp_path / "tree/index.html").exists()
+    assert (tmp_path / "current/index.html").read_bytes() == b"<html>"

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from starlette.testclient import TestClient
 
-from feeds.filters import FeedQuery, parse_feed_query, words_of
+from feeds.filters import FeedQuery, parse_feed_query, parse_limit, words_of
 from feeds.model import Record
 from feeds.store import Store
 
@@ -142,3 +142,16 @@ def test_the_feed_page_offers_filtered_views(client: TestClient) -> None:
     assert 'href="http://feeds.test/feeds/topics/ai.atom?min_quality=70"' in page
     assert 'name="min_quality"' in page and 'name="q"' in page
     assert 'formaction="http://feeds.test/feeds/topics/ai.json"' in page
+
+
+def test_filters_parse_limit_accepts_one_to_maximum() -> None:
+    assert parse_limit([], 50) is None
+    assert parse_limit(["1"], 50) == 1
+    assert parse_limit(["50"], 50) == 50
+
+
+@pytest.mark.parametrize("values", [["0"], ["51"], ["-1"], ["ten"], [""], ["1.5"], ["9" * 5000],
+                                    ["1", "2"], ["\u0661"]])
+def test_filters_parse_limit_refuses_with_a_message(values: list[str]) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        parse_limit(values, 50)

@@ -1,4 +1,4 @@
-"""HTTP decisions as pure functions: RFC 9110 conditionals, content coding, Link, limit."""
+"""HTTP decisions as pure functions: RFC 9110 conditionals, content coding, Link."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from feeds.http import (
     http_date,
     is_not_modified,
     link_header,
-    parse_limit,
     qvalues,
 )
 
@@ -127,16 +126,3 @@ def test_http_link_header() -> None:
     assert link_header(links) == (
         '<https://hub.example/>; rel="hub", <https://feeds.example/feeds/all.atom>; rel="self"'
     )
-
-
-def test_http_parse_limit_accepts_one_to_maximum() -> None:
-    assert parse_limit([], 50) is None
-    assert parse_limit(["1"], 50) == 1
-    assert parse_limit(["50"], 50) == 50
-
-
-@pytest.mark.parametrize("values", [["0"], ["51"], ["-1"], ["ten"], [""], ["1.5"], ["9" * 5000],
-                                    ["1", "2"], ["\u0661"]])
-def test_http_parse_limit_refuses_with_a_message(values: list[str]) -> None:
-    with pytest.raises(ValueError, match="limit"):
-        parse_limit(values, 50)

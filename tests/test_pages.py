@@ -9,11 +9,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from jinja2 import BytecodeCache, Environment
 from lxml import etree, html
 from starlette.testclient import TestClient
 
 from feeds.app import create_app
 from feeds.config import Settings
+from feeds.render.html import KIND_HEADINGS, FeedLinks, Site, environment, template_cache
 from tests.conftest import build
 
 HOSTILE_ID = "f00dfacef00dface"
@@ -256,3 +258,36 @@ def test_a_build_keeping_few_entries_as_html_writes_the_same_pages(
     assert len(pages) > 3
     assert all((tmp_path / "bounded" / page).read_bytes() == (output / page).read_bytes()
                for page in pages)
+
+
+def _front_page(compiled: BytecodeCache | None) -> str:
+    site = Site("Feeds", "About feeds", "./", "feeds.opml")
+    feed = FeedLinks("all", "all", "Everything", "All of it", "Everything", 3,
+                     {"atom": "feeds/all.atom"})
+    return environment(compiled).get_template("index.html").render(
+        site=site, by_kind={"all": [feed]}, headings=KIND_HEADINGS, main=feed, total=1)
+
+
+def test_pages_templates_are_compiled_once_then_read_from_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compiling the templates was most of a one-record edit's rendering: a second process reads
+    # them compiled, and renders the same page.
+    first = _front_page(template_cache(str(tmp_path)))
+    assert len(list(tmp_path.iterdir())) >= 2  # the page and the layout it extends
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Environment, "compile", refuse)
+        assert _front_page(template_cache(str(tmp_path))) == first
+
+
+def test_pages_render_the_same_without_a_usable_template_cache(tmp_path: Path) -> None:
+    expected = _front_page(None)
+    _front_page(template_cache(str(tmp_path)))
+    for cached in tmp_path.iterdir():
+        cached.write_bytes(b"j2 not a compiled template")
+    assert _front_page(template_cache(str(tmp_path))) == expected
+    # A folder that went away: nothing is kept, the page is still made.
+    assert _front_page(template_cache(str(tmp_path / "gone"))) == expected

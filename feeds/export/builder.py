@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from feeds.export.manifest import (
     same_files,
     same_header_rules,
 )
-from feeds.export.trees import link_over
 from feeds.hosting import HEADERS_FILE, IMMUTABLE_MARKERS, SIBLINGS, headers_file
 from feeds.render.renderer import Document
 
@@ -40,6 +38,7 @@ class TreeBuilder:
                  held: Files | None = None) -> None:
         self.tree = tree
         self.current = current
+        self._current = "" if current is None else str(current)
         self.settings = settings
         self.held = held
         self.manifest: Files = {}
@@ -106,17 +105,16 @@ class TreeBuilder:
         """Hard-link a document, its siblings and marker from the current tree, if all are there."""
         if self.current is None:
             return False
-        linked: list[Path] = []
+        linked: list[str] = []
         for name in all_files(path, entry):
-            target = Path(self.files.folder(name), os.path.basename(name))
             try:
-                link_over(self.current / name, target)
+                self.files.link(name, f"{self._current}/{name}")
             except FileNotFoundError:
                 # Someone removed a file from the current export: render it again.
                 for done in linked:
-                    done.unlink()
+                    self.files.remove(done)
                 return False
-            linked.append(target)
+            linked.append(name)
         self.unchanged += len(files_of(path, entry))
         self._replaced.append(path)
         return True
@@ -140,7 +138,7 @@ class TreeBuilder:
         if self.current is None:
             return False
         try:
-            link_over(self.current / name, self.tree / name)
+            self.files.link(name, f"{self._current}/{name}")
         except FileNotFoundError:
             return False
         return True

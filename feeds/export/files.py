@@ -1,5 +1,5 @@
-"""Creating a build tree's files: one ``openat``, ``write`` and ``close`` each, through the
-descriptors of their folders.
+"""Creating a build tree's files (one ``openat``, ``write`` and ``close`` each) and hard links,
+through the descriptors of their folders.
 
 A cold build creates some ten thousand files. Through pathlib each one cost a ``Path``, a
 buffered file object and an open resolving the whole path from the root; here a folder is made
@@ -29,7 +29,7 @@ class TreeFiles:
     def __init__(self, tree: Path) -> None:
         self.tree = tree
         self._root = str(tree)
-        self._made: set[str] = set()
+        self._made: dict[str, str] = {}  # relative folder → its full path, made
         self._open: dict[str, int] = {}
         # The files created, by their full paths, for make_durable: beyond FSYNC_LIMIT it syncs
         # the whole disk instead, so no more are kept (a million paths are hundreds of MB).
@@ -37,10 +37,14 @@ class TreeFiles:
 
     def folder(self, name: str) -> str:
         """Make the folder holding ``name`` (and its parents); returns the folder's full path."""
-        folder = os.path.join(self._root, os.path.dirname(name))
-        if folder not in self._made:
+        # By string operations on the '/'-separated relative path, once per folder: a build
+        # asks for every file it links or writes.
+        parent = name.rpartition("/")[0]
+        folder = self._made.get(parent)
+        if folder is None:
+            folder = f"{self._root}/{parent}" if parent else self._root
             os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
+            self._made[parent] = folder
         return folder
 
     def write(self, name: str, body: bytes, *, replace: bool) -> None:
@@ -60,6 +64,26 @@ class TreeFiles:
             os.close(handle)
         if len(self.created) <= FSYNC_LIMIT:
             self.created.append(os.path.join(self._root, name))
+
+    def link(self, name: str, source: str) -> None:
+        """Make ``name`` a hard link to the file at the full path ``source``, replacing a file
+        there (unlinked, never written through). Raises FileNotFoundError without ``source``.
+
+        Strings and the folder's descriptor, not paths: the first build after a cold one links
+        every unchanged file of the current tree, and a ``Path`` per file cost more than the
+        link(2) itself."""
+        descriptor = self._descriptor(self.folder(name))
+        base = name.rpartition("/")[2]
+        try:
+            os.link(source, base, dst_dir_fd=descriptor)
+        except FileExistsError:
+            os.unlink(base, dir_fd=descriptor)
+            os.link(source, base, dst_dir_fd=descriptor)
+
+    def remove(self, name: str) -> None:
+        """Remove ``name``, if it is there."""
+        with suppress(FileNotFoundError):
+            os.unlink(os.path.basename(name), dir_fd=self._descriptor(self.folder(name)))
 
     def _descriptor(self, folder: str) -> int:
         descriptor = self._open.pop(folder, None)

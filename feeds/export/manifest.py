@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds.compress import CODINGS
 from feeds.config import Settings
 from feeds.hosting import IMMUTABLE_MARKERS, SIBLINGS
 from feeds.model import utc_timestamp
 from feeds.render.keys import export_key
-from feeds.render.renderer import Document
+
+if TYPE_CHECKING:  # the renderer is loaded only by a build that renders
+    from feeds.render.renderer import Document
 
 __all__ = [
     "MANIFEST",

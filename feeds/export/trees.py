@@ -28,7 +28,6 @@ __all__ = [
     "build_lock",
     "builds_dir",
     "current_tree",
-    "link_over",
     "make_durable",
     "new_tree",
     "remove_stale",
@@ -112,15 +111,6 @@ def new_tree(root: Path, current: Path | None, settings: Settings) -> tuple[Path
             return tree, manifest["files"]
     tree.mkdir()
     return tree, None
-
-
-def link_over(source: Path, target: Path) -> None:
-    """Make ``target`` a hard link to ``source``, replacing the file there (never writing it)."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        target.unlink()
-        os.link(source, target)
 
 
 def make_durable(files: Sequence[str | Path]) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import import_module
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from feeds.model import Record
-from feeds.render.common import FeedHead
+if TYPE_CHECKING:  # annotations only: settings read this registry, renderers load at first use
+    from feeds.model import Record
+    from feeds.render.common import FeedHead
 
 __all__ = ["FORMATS", "NAMES", "FeedFormat"]
 

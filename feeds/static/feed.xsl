@@ -43,7 +43,14 @@
             <p class="meta">
               <xsl:call-template name="link">
                 <xsl:with-param name="url" select="$page"/>
-                <xsl:with-param name="text">Open this feed's web page</xsl:with-param>
+                <!-- Without feed pages (feed_pages: false) a feed names the site's index as
+                     its web page: a URL its own self link starts with. -->
+                <xsl:with-param name="text">
+                  <xsl:choose>
+                    <xsl:when test="starts-with($self, $page)">Browse all feeds</xsl:when>
+                    <xsl:otherwise>Open this feed's web page</xsl:otherwise>
+                  </xsl:choose>
+                </xsl:with-param>
               </xsl:call-template>
               <xsl:if test="$feed/atom:link[@rel='prev-archive']">
                 <xsl:text> · </xsl:text>
