@@ -153,32 +153,36 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     removed = sorted(name for name in known.keys() - on_disk.keys() if not is_held(name))
     stale = [name for name, st in on_disk.items()
              if known.get(name, _NONE)[:2] != st]
-    retry = {name for name in store.retry_paths() if not is_held(name)}
+    retryable = {name for name in store.retry_paths() if not is_held(name)}
+    retry = retryable - set(stale)
     # Files rejected for a reason that may pass without them changing (a duplicate, a date too
     # far ahead) are parsed again only when something could have resolved them since they were
-    # last tried: a file of the seeds changed or went, a commit to the store (a held rival), or
-    # another day. Else a build with nothing new would parse every one of them, every time.
+    # last tried: a file of the seeds went, a commit by another writer (a held rival), another
+    # day, or, found as this ingest writes, a file giving up an id or URL it held (then after
+    # the changed files). Else every edit would parse every losing duplicate again: a second
+    # at 100,000 records.
     mark = f"{store.head()}:{now.date().isoformat()}"
-    if retry and not stale and not removed and store.retried() == mark:
-        retry = set()
-    candidates = sorted(set(stale) | retry)
-    jobs: list[_Job] = [
-        (name, *on_disk[name],
-         known[name][2] if name in known and name not in retry else None)
-        for name in candidates
-    ]
-    chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))
+    retry_first = bool(retry) and (bool(removed) or store.retried() != mark)
+    tried = sorted(set(stale) | retry) if retry_first else sorted(stale)
     work = partial(_read_and_parse, seeds_dir=seeds_dir, max_bytes=max_bytes, now=now)
     changed: set[str] = set()
     errors: list[RecordError] = []
     ingested = touched_only = done = 0
-    with store.transaction():
-        head = store.head()  # this transaction's writes are the only ones until it commits
-        changed |= store.release_due(now_epoch)
-        changed |= store.remove_files(removed)
+    total = len(tried)
+
+    def write(names: list[str]) -> bool:
+        """Parse and store ``names``; True if a stored file gave up an id or URL."""
+        nonlocal ingested, touched_only, done
+        jobs: list[_Job] = [
+            (name, *on_disk[name],
+             known[name][2] if name in known and name not in retryable else None)
+            for name in names
+        ]
+        chunks = (jobs[start:start + _CHUNK] for start in range(0, len(jobs), _CHUNK))
         pool = workers if len(jobs) >= POOL_THRESHOLD else None
         if pool is not None and not known:
             store.defer_indexes()  # a cold load: nothing to delete until it commits
+        freed = False
         for outcomes in (pool.map(work, chunks) if pool is not None else map(work, chunks)):
             batch: list[Outcome] = []
             unread: list[RecordError] = []
@@ -193,18 +197,31 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
                     batch.append(Outcome(name, state, result, isinstance(result, StoredRecord)
                                          and is_scheduled(result.published_at, now_epoch,
                                                           schedule_tolerance)))
-            written, rejected = store.write_files(batch)
-            changed |= written
-            ingested += len(batch) - len(rejected)
+            written = store.write_files(batch)
+            changed.update(written.changed)
+            freed = freed or written.freed
+            ingested += len(batch) - len(written.rejected)
             # Without their tracebacks: the report outlives this frame and its locals.
-            errors += sorted((error.with_traceback(None) for error in unread + rejected),
-                             key=lambda error: error.path)
+            errors.extend(error.with_traceback(None) for error in unread + written.rejected)
             done += len(outcomes)
             if progress is not None:
-                progress(done, len(candidates))
-    # Every file in retry was tried against the state this commit made: noted, unless another
-    # writer committed meanwhile (then the next ingest tries them again).
-    if candidates and store.head() == head + (1 if changed else 0):
+                progress(done, total)
+        return freed
+
+    with store.transaction():
+        head = store.head()  # this transaction's writes are the only ones until it commits
+        changed |= store.release_due(now_epoch)
+        changed |= store.remove_files(removed)
+        if write(tried) and retry and not retry_first:
+            # A stored file gave up an id or URL: a duplicate rejected earlier may win now.
+            total += len(retry)
+            write(sorted(retry))
+            tried += sorted(retry)
+    errors.sort(key=lambda error: error.path)
+    # The files in retry were tried against the state this commit made, or nothing since their
+    # last try could resolve them: noted, unless another writer committed meanwhile (then the
+    # next ingest tries them again).
+    if tried and store.head() == head + (1 if changed else 0):
         with store.transaction():
             store.note_retried(f"{head + (1 if changed else 0)}:{now.date().isoformat()}")
     # The pages written are committed: keep none (a build forks render workers next, and each
@@ -213,7 +230,7 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
     return IngestReport(
         seen=len(on_disk),
         ingested=ingested,
-        unchanged=len(on_disk) - len(candidates) + touched_only,
+        unchanged=len(on_disk) - len(tried) + touched_only,
         rejected=len(errors),
         removed=len(removed),
         errors=tuple(errors),
@@ -238,12 +255,12 @@ def ingest_held(store: Store, name: str, data: bytes, max_bytes: int,
         state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
         scheduled = is_scheduled(record.published_at, _epoch(now), schedule_tolerance)
         with store.transaction():
-            changed, rejected = store.write_files([Outcome(path, state, record, scheduled)])
-            if rejected:
-                raise rejected[0]  # and the transaction leaves the store as it was
+            written = store.write_files([Outcome(path, state, record, scheduled)])
+            if written.rejected:
+                raise written.rejected[0]  # and the transaction leaves the store as it was
     except RecordError as error:
         return IngestReport(seen=1, rejected=1, errors=(error.with_traceback(None),))
-    return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))
+    return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(written.changed))
 
 
 def unpublish_held(store: Store, record_id: str) -> IngestReport:
@@ -257,5 +274,5 @@ def unpublish_held(store: Store, record_id: str) -> IngestReport:
         stored = StoredRecord.of(record)
         data = stored.data.encode()
         state = FileState(len(data), time.time_ns(), hashlib.sha256(data).hexdigest())
-        changed, _ = store.write_files([Outcome(path, state, stored)])
+        changed = store.write_files([Outcome(path, state, stored)]).changed
     return IngestReport(seen=1, ingested=1, changed_feeds=frozenset(changed))

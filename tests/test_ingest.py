@@ -219,6 +219,43 @@ def test_ingest_parses_a_duplicate_again_after_a_commit_elsewhere(
     assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 1
 
 
+def _duplicate(settings: Settings) -> Path:
+    """A copy of the cybersecurity record under a name sorting first: it wins, the original
+    is rejected as its duplicate. Returns the copy."""
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    copy = settings.seeds_dir / "000_00000000000000ff.txt"
+    copy.write_bytes(source.read_bytes())
+    return copy
+
+
+def test_ingest_an_edit_that_keeps_every_id_and_url_does_not_parse_a_duplicate_again(
+        store: Store, settings: Settings) -> None:
+    _duplicate(settings)
+    now = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 1
+    # Another record's title, then the winning copy's own title: no id or URL changes hands.
+    _edit(next(settings.seeds_dir.glob("*_3f9a2c7e8b104d5a.txt")), 'title: "', 'title: "New: ')
+    _edit(settings.seeds_dir / "000_00000000000000ff.txt", 'title: "', 'title: "Copy: ')
+    edited = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert (edited.ingested, edited.rejected) == (2, 0)  # the loser was not parsed again
+    assert [path for path, _ in store.rejected()] == ["004_5be20d8f93c1a647.txt"]
+    assert "00000000000000ff" in store.published_ids()
+
+
+def test_ingest_an_edit_giving_up_a_url_lets_its_duplicate_win_in_the_same_ingest(
+        store: Store, settings: Settings) -> None:
+    copy = _duplicate(settings)
+    now = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert "5be20d8f93c1a647" not in store.published_ids()
+    _edit(copy, "webUrl: \"https://www.healthcareitnews.com/news/",
+          "webUrl: \"https://www.healthcareitnews.com/copy/")
+    edited = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert edited.ingested == 2 and edited.rejected == 0
+    assert {"5be20d8f93c1a647", "00000000000000ff"} <= store.published_ids()
+    assert store.rejected() == [] and store.retry_paths() == set()
+
+
 def test_what_a_worker_sends_arrives_equal(settings: Settings) -> None:
     # Pool workers' outcomes cross a pipe pickled; FileState pickles as its three values.
     stamps = scan_seeds(settings.seeds_dir)

@@ -19,7 +19,7 @@ from feeds.export import export
 from feeds.filters import FeedQuery
 from feeds.ingest import ingest, ingest_held, parse_record
 from feeds.store import FileState, Store, StoredRecord, describe_location, is_database_url, open_store
-from feeds.store.batch import Outcome
+from feeds.store.batch import Outcome, Written
 from tests.helpers import documents
 from tests.pg import PostgresServer
 
@@ -242,14 +242,16 @@ def second(location: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
 
 def test_a_batch_ends_as_its_files_written_one_at_a_time(opened: Store, second: Store) -> None:
     with opened.transaction():
-        opened.write_files(_BEFORE)
-        changed, errors = opened.write_files(_AFTER)
+        assert not opened.write_files(_BEFORE).freed  # three new files: nobody gave anything up
+        written = opened.write_files(_AFTER)
+    changed, errors = written.changed, written.rejected
+    assert written.freed  # 500_ and 600_ lost their records, 700_ its URL
     one_by_one: list[RecordError] = []
     with second.transaction():
         for outcome in _BEFORE:
             second.write_files([outcome])
         for outcome in _AFTER:
-            one_by_one += second.write_files([outcome])[1]
+            one_by_one += second.write_files([outcome]).rejected
     assert _without_versions(_answers(opened)) == _without_versions(_answers(second))
     assert [(e.path, e.field, e.retry) for e in errors] == [
         (f"200_{'d' * 16}.txt", "webUrl", True), (f"600_{_B}.txt", "front matter", False),
@@ -274,13 +276,15 @@ def test_a_batch_rival_sorting_first_wins_across_batches(opened: Store) -> None:
     with opened.transaction():
         opened.write_files([late])
     with opened.transaction():
-        changed, errors = opened.write_files([_file(f"100_{_A}.txt", 2)])
-    assert errors == [] and "all" in changed
+        written = opened.write_files([_file(f"100_{_A}.txt", 2)])
+    assert written.rejected == [] and "all" in written.changed
+    assert written.freed  # 900_ is beaten: its webUrl 1 is nobody's now
     assert opened.record_path(_A) == f"100_{_A}.txt"
     assert opened.retry_paths() == {f"900_{_A}.txt"}
     with opened.transaction():
-        changed, errors = opened.write_files([late])  # tried again: still loses
-    assert [(e.path, e.field) for e in errors] == [(f"900_{_A}.txt", "id")] and changed == set()
+        written = opened.write_files([late])  # tried again: still loses
+    assert [(e.path, e.field) for e in written.rejected] == [(f"900_{_A}.txt", "id")]
+    assert written.changed == set() and not written.freed
 
 
 def test_indexes_a_cold_load_defers_are_back_whether_it_commits_or_not(opened: Store) -> None:
@@ -393,7 +397,8 @@ def test_stored_records_keep_their_fields(opened: Store) -> None:
                           "example.com", "Example", ("One",), 70, None, " one two ",
                           '{"id":"abcdefabcdefabcd"}')
     with opened.transaction():
-        assert opened.write_files([Outcome("a.txt", FileState(3, 4, "d"), record)]) == (set(), [])
+        assert opened.write_files([Outcome("a.txt", FileState(3, 4, "d"), record)]) == \
+            Written(set(), [], freed=False)
     assert opened.unpublished_ids() == {"abcdefabcdefabcd"}
     assert opened.record_rows(["abcdefabcdefabcd"]) == [("abcdefabcdefabcd", record.data)]
     assert opened.file_stamps() == {"a.txt": (3, 4, "d")}

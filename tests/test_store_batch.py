@@ -52,3 +52,25 @@ def test_a_file_rejected_in_the_batch_frees_its_id_for_a_later_one() -> None:
                   [Holder("a.txt", STATE, "1", "u")])
     assert [s.path for s in plan.stored] == ["b.txt"]
     assert plan.removed == ("a.txt",) and plan.owned == ("1",)
+
+
+def test_a_stored_file_keeping_its_id_and_url_frees_nothing() -> None:
+    plan = settle([Outcome("a.txt", STATE, _record("1", "u")),
+                   Outcome("n.txt", STATE, _record("2", "v"))],  # new: it only takes
+                  [Holder("a.txt", FileState(9, 9, "old"), "1", "u"),
+                   Holder("r.txt", FileState(9, 9, "old"), None, None)])
+    assert not plan.freed
+    # A file stored as a rejection and rejected again held nothing to give up.
+    plan = settle([Outcome("r.txt", STATE, RecordError("r.txt", "title", "required"))],
+                  [Holder("r.txt", FileState(9, 9, "old"), None, None)])
+    assert not plan.freed
+
+
+def test_a_stored_file_giving_up_its_id_or_url_frees_them() -> None:
+    was = [Holder("a.txt", FileState(9, 9, "old"), "1", "u")]
+    for now in (_record("1", "other url"), _record("other id", "u"),
+                RecordError("a.txt", "title", "required")):
+        assert settle([Outcome("a.txt", STATE, now)], was).freed, now
+    # Beaten by a name sorting first: it gives up every claim, the new file taking only some.
+    beaten = settle([Outcome("0.txt", STATE, _record("9", "u"))], was)
+    assert beaten.freed and [r.path for r in beaten.rejected] == ["a.txt"]

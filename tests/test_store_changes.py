@@ -52,7 +52,7 @@ def test_store_changes_fragments_alone_are_not_a_change(store: Store) -> None:
 def test_store_changes_a_rolled_back_ingest_leaves_no_row(store: Store) -> None:
     record = StoredRecord.of(parse_record("100_00000000000000a1.txt", NEW_RECORD.encode(), 10**6))
     with pytest.raises(RuntimeError), store.transaction():
-        assert store.write_files([Outcome("100_00000000000000a1.txt", FileState(1, 1, "d"), record)])[0]
+        assert store.write_files([Outcome("100_00000000000000a1.txt", FileState(1, 1, "d"), record)]).changed
         raise RuntimeError("interrupted")
     assert store.head() == 0
 

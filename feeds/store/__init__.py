@@ -24,8 +24,7 @@ from feeds.filters import FeedQuery, words_of
 from feeds.model import Record
 
 if TYPE_CHECKING:
-    from feeds.errors import RecordError
-    from feeds.store.batch import Outcome
+    from feeds.store.batch import Outcome, Written
 
 __all__ = ["ALL_FEED", "HELD_PREFIX", "SCHEDULED", "FeedRow", "FileState", "Store", "StoredRecord",
            "describe_location", "is_database_url", "open_store"]
@@ -193,11 +192,12 @@ class Store(Protocol):
 
     def note_retried(self, mark: str) -> None:
         """Note ``mark`` as ``retried`` (inside a transaction)."""
-    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+    def write_files(self, batch: Sequence[Outcome]) -> Written:
         """Store what became of a batch of files (in path order, each once): records, or
         rejections, settled as ``batch.settle`` says, in a few bulk statements. Returns the
-        feeds that changed and the files rejected. A ``scheduled`` record is kept (counted as
-        ``scheduled``) but joins no feed until ``release_due`` reaches its date."""
+        feeds that changed, the files rejected and whether a stored file gave up an id or URL.
+        A ``scheduled`` record is kept (counted as ``scheduled``) but joins no feed until
+        ``release_due`` reaches its date."""
 
     def release_due(self, now: int) -> set[str]:
         """Publish the scheduled records dated ``now`` (epoch seconds) or earlier."""

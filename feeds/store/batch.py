@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from feeds.errors import RecordError
 from feeds.store import FileState, StoredRecord
 
-__all__ = ["Holder", "Outcome", "Plan", "Rejection", "Stored", "holders", "settle"]
+__all__ = ["Holder", "Outcome", "Plan", "Rejection", "Stored", "Written", "holders", "settle"]
 
 _REASON = "which has the same {} and wins because its name sorts first"
 
@@ -79,6 +79,20 @@ class Plan:
     stored: tuple[Stored, ...]
     rejected: tuple[Rejection, ...]
     errors: tuple[RecordError, ...]
+    # Whether a stored file gave up an id or URL it held: rejected now (broken, or beaten by a
+    # name sorting first) or holding another. Only then may a rejected duplicate win.
+    freed: bool
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``Store.write_files`` did with a batch: the feeds it changed, the files it rejected
+    and whether a stored file gave up an id or URL (``Plan.freed``: the ingest then parses the
+    duplicates rejected earlier again)."""
+
+    changed: set[str]
+    rejected: list[RecordError]
+    freed: bool
 
 
 class _Live:
@@ -141,11 +155,14 @@ def settle(batch: Sequence[Outcome], holders: Iterable[Holder]) -> Plan:
             live.add(path, result.id, result.web_url)
             final[path] = Stored(path, outcome.state, result, outcome.scheduled)
     removed = tuple(path for path in final if path in states)
-    owned = {holder.path: holder.record_id for holder in holders if holder.record_id is not None}
+    claims = {holder.path: (holder.record_id, holder.url) for holder in holders
+              if holder.record_id is not None}
     return Plan(
         removed=removed,
-        owned=tuple(owned[path] for path in removed if path in owned),
+        owned=tuple(claims[path][0] for path in removed if path in claims),
         stored=tuple(item for item in final.values() if isinstance(item, Stored)),
         rejected=tuple(item for item in final.values() if isinstance(item, Rejection)),
         errors=tuple(errors),
+        freed=any(path in claims and not (isinstance(item, Stored) and (
+            item.record.id, item.record.web_url) == claims[path]) for path, item in final.items()),
     )

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from feeds.errors import RecordError, StoreError
+from feeds.errors import StoreError
 from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
@@ -37,7 +37,7 @@ from feeds.store import (
     feed_row,
     moment,
 )
-from feeds.store.batch import Holder, Outcome, holders, settle
+from feeds.store.batch import Holder, Outcome, Written, holders, settle
 from feeds.store.postgres_listen import Listener
 from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
@@ -300,7 +300,7 @@ class PostgresStore:
         self._rows("INSERT INTO meta VALUES ('retried', %s) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (mark,))
 
-    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+    def write_files(self, batch: Sequence[Outcome]) -> Written:
         """As SQLite's: one query for the stored files the batch touches or rivals, then each
         table's rows in one COPY, the fastest bulk load PostgreSQL has:
         https://www.postgresql.org/docs/current/populate.html#POPULATE-COPY-FROM"""
@@ -330,7 +330,7 @@ class PostgresStore:
         self._copy("memberships (feed, published_at, record_id)", members)
         changed.update(feed for feed, _, _ in members)
         self._bump(changed)
-        return changed, list(plan.errors)
+        return Written(changed, list(plan.errors), plan.freed)
 
     def _copy(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Append ``rows`` to ``table`` (its name and columns) with COPY, in the transaction."""

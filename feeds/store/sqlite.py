@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from feeds.errors import RecordError, StoreError
+from feeds.errors import StoreError
 from feeds.filters import FeedQuery, sql_condition
 from feeds.model import Record
 from feeds.slugs import unique_slug
 from feeds.store import ALL_FEED, FEEDS_SQL, SCHEDULED, FeedRow, FileState, StoredRecord, feed_row, moment
-from feeds.store.batch import Holder, Outcome, holders, settle
+from feeds.store.batch import Holder, Outcome, Written, holders, settle
 
 __all__ = ["SQLiteStore"]
 
@@ -286,7 +286,7 @@ class SQLiteStore:
     def note_retried(self, mark: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('retried', ?)", (mark,))
 
-    def write_files(self, batch: Sequence[Outcome]) -> tuple[set[str], list[RecordError]]:
+    def write_files(self, batch: Sequence[Outcome]) -> Written:
         """Store what became of a batch of files, in path order (see ``batch.settle``); returns
         the feeds that changed and the files rejected."""
         holders = self._holders([o.path for o in batch],
@@ -315,7 +315,7 @@ class SQLiteStore:
         self.db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", members)
         changed.update(feed for feed, _, _ in members)
         self._bump(changed)
-        return changed, list(plan.errors)
+        return Written(changed, list(plan.errors), plan.freed)
 
     def _holders(self, paths: Sequence[str], ids: Sequence[str],
                  urls: Sequence[str]) -> list[Holder]:
