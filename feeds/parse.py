@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Hashable, Mapping
-from datetime import date, datetime, time
+from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -106,20 +106,28 @@ def decode(data: bytes, path: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordError(path, "file", f"not valid UTF-8 (byte {exc.start})") from None
+    if "\r" not in text:  # most files: no copy of the text
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# The line closing the front matter: ``---`` or ``...``, then only whitespace (lines end only
+# at a newline once ``decode`` has normalised them, as ``str.split("\n")`` would cut them).
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*+(?=\n|\Z)")
 
 
 def split_front_matter(text: str, path: str) -> str:
     """The YAML between the opening ``---`` line and the next ``---`` line."""
-    if not text.strip():
+    if not text or text.isspace():
         raise RecordError(path, "file", "empty file; expected YAML front matter between --- lines")
-    lines = text.split("\n")
-    if lines[0].rstrip() != "---":
+    first_end = text.find("\n")
+    if (text if first_end < 0 else text[:first_end]).rstrip() != "---":
         raise RecordError(path, "file", "expected the first line to be ---")
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[1:number])
-    raise RecordError(path, "file", "no closing --- line after the front matter")
+    # Found in C from the end of the first line, rather than a string made of every line.
+    closing = _CLOSING.search(text, first_end) if first_end >= 0 else None
+    if closing is None:
+        raise RecordError(path, "file", "no closing --- line after the front matter")
+    return text[first_end + 1:closing.start()]
 
 
 # The fast path (yaml_rs, a YAML 1.2 parser in Rust, about six times faster) takes only text
@@ -128,32 +136,45 @@ def split_front_matter(text: str, path: str) -> str:
 # UTC timestamps or text starting with a letter (or digits then a letter, then a space).
 # No anchors, aliases, tags, flow collections, block scalars, comments, tabs or deep
 # indentation: anything else goes to PyYAML, the reference, which also words every error.
-_KEY = r"[A-Za-z][A-Za-z0-9_]*"
+# One pass over the text decides it (``_plain_yaml``); quantifiers are possessive (``*+``) where
+# giving characters back could not make a match, so a line that fails fails at once.
+_KEY = r"[A-Za-z][A-Za-z0-9_]*+"
+# Outside PyYAML's printable set, or line breaks only in YAML 1.1 (NEL, LS, PS), or a BOM:
+# every class below that takes any character leaves these out, so no text holding one
+# matches (letters and the other characters matched are none of these).
+_UNUSUAL = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+# yaml_rs reads a quoted scalar that is a date or a time ("2023-10-16", '12:30:00') as one;
+# PyYAML, as a string: no quoted scalar may start like one.
+_NOT_DATE = r"(?![0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}:[0-9]{2}:[0-9]{2})"
 # Written as "unrolled loops" (a character class, then rare exceptions) so they run in C.
-_REST = r"[^:#\n]*(?:(?::(?=[^ \n])|(?<! )#)[^:#\n]*)*"
+_REST = rf"[^:#\n{_UNUSUAL}]*+(?:(?::(?=[^ \n])|(?<! )#)[^:#\n{_UNUSUAL}]*+)*+"
 _VALUE = (
-    r'(?:"[^"\\\n]*(?:\\["\\][^"\\\n]*)*"'
-    r"|'[^'\n]*(?:''[^'\n]*)*'"
-    r"|-?(?:0|[1-9][0-9]{0,17})"
+    rf'(?:"{_NOT_DATE}[^"\\\n{_UNUSUAL}]*+(?:\\["\\][^"\\\n{_UNUSUAL}]*+)*+"'
+    rf"|'{_NOT_DATE}[^'\n{_UNUSUAL}]*+(?:''[^'\n{_UNUSUAL}]*+)*+'"
+    r"|-?(?:0|[1-9][0-9]{0,17}+)"
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
     rf"|[^\W\d_]{_REST}"
-    rf"|[0-9]+[^\W\d_][^ \n:#]* (?=[^ \n]){_REST})"
+    rf"|[0-9]++[^\W\d_][^ \n:#{_UNUSUAL}]*+ (?=[^ \n]){_REST})"
 )
-_LINE = rf"(?: {{0,40}}(?:- +)?{_KEY}:(?: +{_VALUE})?| {{0,40}}- +{_VALUE})? *"
+_LINE = rf"(?: {{0,40}}+(?:- ++)?{_KEY}:(?: ++{_VALUE})?| {{0,40}}+- ++{_VALUE})? *+"
 
 
 @cache
 def _plain_yaml() -> re.Pattern[str]:
-    """The pattern, compiled on first use: compiling it is a fifth of a build with nothing to
-    ingest, which parses no record."""
-    return re.compile(rf"(?:{_LINE}\n)*{_LINE}")
+    """Lines each ending in a newline: the pattern, compiled on first use (compiling it is a
+    fifth of a build with nothing to ingest, which parses no record).
+
+    The text is matched with a newline added: asking for the last line without one made a
+    failed try at it with one first, which gave back a long quoted line a character at a time.
+    """
+    return re.compile(rf"(?:{_LINE}\n)*+")
 
 
-# Outside PyYAML's printable set, or line breaks only in YAML 1.1 (NEL, LS, PS), or a BOM.
-_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                      "\U00010000-\U0010ffff]")
-# yaml_rs reads even a quoted "2023-10-16" or "12:30:00" as a date or time; PyYAML, a string.
-_QUOTED_DATE = re.compile(r"""["'](?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}:[0-9]{2}:[0-9]{2})""")
+def _plain(source: str) -> bool:
+    """Whether yaml_rs may read ``source``: the whole text in the subset described above."""
+    return _plain_yaml().fullmatch(source + "\n") is not None
+
+
 # PyYAML's implicit types by a scalar's first character, each followed by those for any
 # character (key None), as its resolver tries them; feeds registers none of its own.
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -164,34 +185,43 @@ _IMPLICIT: dict[str, tuple[re.Pattern[str], ...]] = {
 }
 
 
+# What yaml_rs gives for a scalar that is not text, and that PyYAML reads alike (the gate lets
+# through no other form of them): compared by exact type, the walk's common case.
+_SAME_SCALARS = frozenset((int, bool, float, type(None), datetime))
+
+
 def _same_in_pyyaml(value: Any, budget: int) -> bool:
-    """Within the node budget, and no string PyYAML could have read as another type."""
+    """Within the node budget, and no string PyYAML could have read as another type.
+
+    Any other type (a date or time without the other, only from a quoted string or a form the
+    gate does not let through) is left to PyYAML.
+    """
     stack = [value]
     while stack:
         budget -= 1
         if budget < 0:
             return False
         item = stack.pop()
-        if isinstance(item, str):
+        kind = type(item)
+        if kind is str:
             # A quoted "yes" is a string in both; a plain one is a bool in PyYAML. Either way
             # PyYAML decides.
             for regexp in _IMPLICIT.get(item[:1], _ANY_FIRST):
                 if regexp.match(item):
                     return False
-        elif isinstance(item, date | time) and not isinstance(item, datetime):
-            return False  # only from a quoted string, or a form the gate does not let through
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        elif kind is dict:
+            stack += item
+            stack += item.values()
+        elif kind is list:
+            stack += item
+        elif kind not in _SAME_SCALARS:
+            return False
     return True
 
 
 def _load_fast(source: str) -> dict[str, Any] | None:
     """The front matter read by yaml_rs, or None when PyYAML must read it."""
-    if (yaml_rs is None or not _plain_yaml().fullmatch(source) or _UNUSUAL.search(source)
-            or _QUOTED_DATE.search(source)):
+    if yaml_rs is None or not _plain(source):
         return None
     try:
         loaded = yaml_rs.loads(source)

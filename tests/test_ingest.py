@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.config import Settings
-from feeds.ingest import ingest, ingest_held, release
-from feeds.store import Store
+from feeds.errors import RecordError
+from feeds.ingest import _read_and_parse, ingest, ingest_held, release, scan_seeds
+from feeds.store import FileState, Store
 
 
 def _ingest(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
@@ -252,3 +254,19 @@ def test_ingest_an_edit_giving_up_a_url_lets_its_duplicate_win_in_the_same_inges
     assert edited.ingested == 2 and edited.rejected == 0
     assert {"5be20d8f93c1a647", "00000000000000ff"} <= store.published_ids()
     assert store.rejected() == [] and store.retry_paths() == set()
+
+
+def test_what_a_worker_sends_arrives_equal(settings: Settings) -> None:
+    # Pool workers' outcomes cross a pipe pickled; FileState pickles as its three values.
+    stamps = scan_seeds(settings.seeds_dir)
+    jobs = [(name, *stamps[name], None) for name in sorted(stamps)]
+    (settings.seeds_dir / "gone.txt").write_text("---\n---\n", encoding="utf-8")
+    jobs.append(("gone.txt", 8, 0, None))
+    os.remove(settings.seeds_dir / "gone.txt")
+    outcomes = _read_and_parse(jobs, settings.seeds_dir, settings.max_record_bytes,
+                               datetime.now(UTC))
+    sent = pickle.loads(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
+    assert [(name, state, getattr(result, "data", None)) for name, state, result in sent] == [
+        (name, state, getattr(result, "data", None)) for name, state, result in outcomes]
+    assert sent[0][1] == FileState(*stamps[sent[0][0]], sent[0][1].digest)
+    assert sent[-1][1] is None and isinstance(sent[-1][2], RecordError)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.errors import RecordError
-from feeds.parse import load_front_matter, record_id_from_name
+from feeds.parse import load_front_matter, record_id_from_name, split_front_matter
 
 LIMIT = 1_000_000
 
@@ -65,3 +69,33 @@ def test_parse_rejects_alias_bombs() -> None:
 def test_parse_rejects_deep_nesting() -> None:
     with pytest.raises(RecordError, match="front matter"):
         load_front_matter(b"---\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n---\n", "deep.txt", LIMIT)
+
+
+def _front_matter_by_lines(text: str) -> str:
+    """The rule split_front_matter implements, line by line: after a first line ``---``, every
+    line up to the next one that is ``---`` or ``...`` once trailing whitespace is stripped."""
+    if not text.strip():
+        raise RecordError("a.txt", "file", "empty file")
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        raise RecordError("a.txt", "file", "expected the first line to be ---")
+    for number, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:number])
+    raise RecordError("a.txt", "file", "no closing --- line after the front matter")
+
+
+def _split_outcome(split: Callable[[str], str], text: str) -> str | tuple[str, str]:
+    try:
+        return split(text)
+    except RecordError as error:
+        return ("refused", error.reason[:10])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["---", "...", "--", "\n", "\n---", "\n...", " ", "\t", "\x0b",
+                                 "\x85", "\u2028", "\u3000", "x", "-", ".", "a: b"]), max_size=12))
+def test_split_front_matter_finds_the_closing_line_as_lines_would(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _split_outcome(lambda t: split_front_matter(t, "a.txt"), text) == _split_outcome(
+        _front_matter_by_lines, text)

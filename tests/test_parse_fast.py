@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +165,64 @@ def test_fast_path_takes_realistic_records(tmp_path: Path) -> None:
         assert load_front_matter(data, path.name, 1_000_000) == load_front_matter(
             data, path.name, 1_000_000, fast=False)
     assert taken == len(files)
+
+
+# What the fast path refused before its one pass took the check into its character classes:
+# outside PyYAML's printable set, YAML 1.1's extra line breaks, a byte-order mark.
+_FORMERLY_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                               "\U00010000-\U0010ffff]")
+
+
+def test_the_one_pass_leaves_out_every_unusual_character() -> None:
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    unusual = "".join(_FORMERLY_UNUSUAL.findall(every))
+    for cls, syntax in ((r'[^"\\\n{}]', '"\\\n'), (r"[^'\n{}]", "'\n"), (r"[^:#\n{}]", ":#\n"),
+                        (r"[^ \n:#{}]", " \n:#")):
+        # What the class leaves out of all of Unicode: the unusual characters and its syntax.
+        assert set(re.sub(cls.format(parse._UNUSUAL), "", every)) == set(unusual + syntax), cls
+    assert not re.findall(r"[^\W\d_]", unusual)  # and no letter is unusual
+
+
+@pytest.mark.parametrize("char", ["\x00", "\t", "\x1f", "\x7f", "\x85", "\x9f", "\u2028", "\u2029",
+                                  "\ud800", "\ufeff", "\ufffe", "\uffff"])
+@pytest.mark.parametrize("line", ['a: "x{}y"', "a: 'x{}y'", "a: x{}y", "a: 5G{} x", "a:\n  - x{}y",
+                                  "a: 5G x{}y", "a: x{}"])
+def test_fast_path_hands_unusual_characters_to_pyyaml(line: str, char: str) -> None:
+    assert _load_fast(line.format(char)) is None
+    assert _load_fast(line.format("\u00e9")) is not None  # the same line, usual
+
+
+@pytest.mark.parametrize("value", ['"2023-10-16"', "'2023-10-16'", '"12:30:00"', "'12:30:00 x'",
+                                   '"2023-10-16T14:48:00Z"', "'2023-10-16T14:48:00Z'",
+                                   '"2023-10-16 12:30:00"'])
+def test_fast_path_hands_quoted_dates_to_pyyaml(value: str) -> None:
+    # yaml_rs reads a quoted date or time as one; PyYAML, as the string it is.
+    for text in (f"a: {value}", f"a:\n  - {value}", f"a:\n  - b: 1\n    c: {value}"):
+        assert _load_fast(text) is None
+        _assert_same(text)
+
+
+@pytest.mark.parametrize("text", ['a: x "2023-10-16T14:48:00Z"', "a: \"it's 12:30:00\"",
+                                  'a: "x\\"2023-10-16"', "a: 'x ''12:30:00'''", "a: '2023 10 16'"])
+def test_fast_path_takes_a_date_inside_a_scalar(text: str) -> None:
+    # Only a scalar's first characters make yaml_rs read a date: one further in is text.
+    assert _load_fast(text) is not None
+    _assert_same(text)
+
+
+def test_fast_path_decides_a_long_last_line_at_once() -> None:
+    # The last line used to be tried first as a line with a newline after it: failing, the
+    # match gave a long quoted value back one character at a time.
+    quoted = 'a: b\nsecured: "' + "x" * 200_000 + '"'
+    assert _load_fast(quoted) == {"a": "b", "secured": "x" * 200_000}
+    assert _load_fast(quoted + "\n") == _load_fast(quoted)
+    assert _load_fast(quoted[:-1]) is None  # unclosed: PyYAML words the error
+    _assert_same(quoted[:-1])
+
+
+def test_the_walk_after_yaml_rs_hands_other_readings_to_pyyaml() -> None:
+    moment = datetime(2023, 10, 16, 14, 48, tzinfo=UTC)
+    assert parse._same_in_pyyaml({"a": [moment, 1, 1.5, True, None, "text"]}, 10)
+    for other in (date(2023, 10, 16), time(12, 30), "yes", "0x1F", "~", b"x", {1}):
+        assert not parse._same_in_pyyaml({"a": ["text", {"b": other}]}, 10), other
+    assert not parse._same_in_pyyaml({"a": list(range(9))}, 10)  # over the node budget

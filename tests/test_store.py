@@ -287,6 +287,47 @@ def test_a_batch_rival_sorting_first_wins_across_batches(opened: Store) -> None:
     assert written.changed == set() and not written.freed
 
 
+def _topical(name: str, url: int, topics: list[str], provider: str) -> Outcome:
+    """The sample record with URL number ``url``, its own ``topics`` and provider name."""
+    text = record_text(url).replace("  - AI in Healthcare\n  - AI\n  - Digital Health\n",
+                                    "".join(f"  - {topic}\n" for topic in topics), 1)
+    data = text.replace("name: Becker's Hospital Review", f"name: {provider}", 1).encode()
+    return Outcome(name, FileState(len(data), url, f"digest{url}"),
+                   StoredRecord.of(parse_record(name, data, 100_000)))
+
+
+def _groups(store: Store) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    return (store.group_paths("topics"), store.group_paths("providers"),
+            {feed.path: feed.name for feed in store.feeds()})
+
+
+def test_a_batch_names_its_new_groups_as_one_record_at_a_time_would(
+        opened: Store, tmp_path: Path) -> None:
+    # Slugs taken in order ("ai-ml" first, then a suffixed one), and the first spelling names
+    # a topic whatever its case: in one batch as in SQLite's one group at a time.
+    batches = [[_topical(f"1{n}0_{n:016x}.txt", 20 + n, topics, provider)
+                for n, (topics, provider) in enumerate([
+                    (["AI & ML", "Cloud"], "First Name"), (["ai + ml", "cloud", "AI"], "Second"),
+                    (["AI/ML", "Edge"], "Third")], start=1)],
+               [_topical(f"2{n}0_{n + 4:016x}.txt", 30 + n, topics, "Later")
+                for n, topics in enumerate([["Cloud", "AI-ML"], ["ai & ml", "New"]], start=1)]]
+    reference = open_store(tmp_path / "reference.sqlite3")
+    try:
+        with opened.transaction():
+            opened.write_files(batches[0])
+        with opened.transaction():
+            opened.write_files(batches[1])
+        for outcome in batches[0] + batches[1]:
+            with reference.transaction():
+                reference.write_files([outcome])
+        assert _groups(opened) == _groups(reference)
+        topics = _groups(opened)[0]
+        assert topics["ai & ml"] == "topics/ai-ml" and topics["ai + ml"].startswith("topics/ai-ml-")
+        assert _groups(opened)[2][topics["cloud"]] == "Cloud"
+    finally:
+        reference.close()
+
+
 def test_indexes_a_cold_load_defers_are_back_whether_it_commits_or_not(opened: Store) -> None:
     def indexes() -> object:
         db = getattr(opened, "db", None)  # SQLite's connection; PostgreSQL defers none

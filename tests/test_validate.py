@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from datetime import UTC, datetime
 from string import hexdigits
@@ -12,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feeds.errors import RecordError
-from feeds.validate import clean_text, record_from_mapping
+from feeds.validate import _PLAIN_URL, _SPACES, _XML_FORBIDDEN, clean_text, record_from_mapping
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -80,6 +81,17 @@ def test_clean_text_drops_characters_xml_forbids() -> None:
     assert clean_text("a\x00b\x1fc\ufffe\uffffd\ud800e") == "abcde"
 
 
+def test_clean_text_skips_its_substitutions_only_where_they_change_nothing() -> None:
+    # The shortcut takes printable text without two spaces in a row as it is: every character
+    # the substitutions drop or turn into a space (but the space itself) must be unprintable.
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    touched = (set(_XML_FORBIDDEN.findall(every)) | set("".join(_SPACES.findall(every)))) - {" "}
+    assert "\x85" in touched and "\u2028" in touched and "\ud800" in touched
+    assert not [hex(ord(char)) for char in touched if char.isprintable()]
+    assert clean_text(" \u201cWe\u2019re caf\u00e9\u201d ") == "\u201cWe\u2019re caf\u00e9\u201d"
+    assert clean_text("a\u00a0 b\u3000c\x85d") == "a b cd"
+
+
 
 # RFC 3986 appendix A, after the scheme and host: unreserved, sub-delims, ":", "@", "/", "?"
 # and percent-escapes, with at most one "#".
@@ -134,3 +146,21 @@ def test_validate_publishes_exactly_the_urls_the_readme_allows(url: str) -> None
         assert (published.path + published.query + published.fragment).isascii(), record.web_url
         if _URI_REFERENCE.fullmatch(url.strip()):
             assert record.web_url == url.strip()
+
+
+# The plain-URL shortcut as first written, a character or an escape at a time: the reference for
+# the unrolled pattern validate runs.
+_PLAIN_URL_AS_WRITTEN = re.compile(r"(?i:https?)://[A-Za-z0-9.-]+"
+                                   r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*"
+                                   r"(?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?)?")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.builds("{}://{}{}".format, st.sampled_from(["http", "HTTPS", "hTtp", "ftp"]),
+                 st.text(alphabet="a.-0_:@", max_size=6),
+                 st.text(alphabet="/?#%aF09g.-~!$&'()*+,;=:@[] \u00e9", max_size=20)))
+@example("https://example.com/a%2")
+@example("https://example.com/%41%4g")
+@example("https://example.com/a#b%20c#d")
+def test_plain_url_shortcut_takes_the_urls_it_was_written_for(url: str) -> None:
+    assert bool(_PLAIN_URL.fullmatch(url)) == bool(_PLAIN_URL_AS_WRITTEN.fullmatch(url)), url

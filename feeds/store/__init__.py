@@ -47,6 +47,11 @@ class FileState:
     mtime_ns: int
     digest: str
 
+    def __reduce__(self) -> tuple[type[FileState], tuple[int, int, str]]:
+        # Pickled as its three values: an ingest's workers send one per file, and the slots
+        # dataclass's own state functions (Python, by field) took twice the time to pickle.
+        return FileState, (self.size, self.mtime_ns, self.digest)
+
 
 @dataclass(frozen=True)
 class StoredRecord:

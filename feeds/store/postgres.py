@@ -37,7 +37,7 @@ from feeds.store import (
     feed_row,
     moment,
 )
-from feeds.store.batch import Holder, Outcome, Written, holders, settle
+from feeds.store.batch import Holder, Outcome, Stored, Written, holders, settle
 from feeds.store.postgres_listen import Listener
 from feeds.store.postgres_schema import SCHEMA, SCHEMA_VERSION, STATE, STORE_ID
 
@@ -308,6 +308,7 @@ class PostgresStore:
         plan = settle(batch, self._holders([o.path for o in batch], [r.id for r in records],
                                            [r.web_url for r in records]))
         changed = self._remove(plan.removed, plan.owned)
+        self._groups_of(plan.stored)
         members: list[tuple[str, int, str]] = []
         for s in plan.stored:
             if s.record.published and not s.scheduled:
@@ -394,6 +395,35 @@ class PostgresStore:
         """When the earliest scheduled record falls due, if any is waiting."""
         return moment(self._one("SELECT min(published_at) FROM records WHERE published = %s",
                                 (SCHEDULED,)))
+
+    def _groups_of(self, stored: Sequence[Stored]) -> None:
+        """Cache the groups the published ``stored`` records join, making the new ones, with
+        the slugs and names ``_group`` gives them one at a time in this order, in a few round
+        trips rather than three per new group (a cold ingest makes hundreds)."""
+        wanted: dict[tuple[str, str], str] = {}
+        for s in stored:
+            if s.record.published and not s.scheduled:
+                wanted.setdefault(("providers", s.record.provider_domain), s.record.provider_name)
+                for topic in s.record.topics:
+                    wanted.setdefault(("topics", topic.casefold()), topic)
+        missing = [group for group in wanted if group not in self._groups]
+        if not missing:
+            return
+        for kind, key, path in self._rows(
+                "SELECT kind, key, path FROM groups WHERE (kind, key) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))",
+                ([kind for kind, _ in missing], [key for _, key in missing])):
+            self._groups[kind, key] = str(path)
+        new = [group for group in missing if group not in self._groups]
+        taken = {kind: {str(row[0])[len(kind) + 1:] for row in self._rows(
+            "SELECT path FROM groups WHERE kind=%s", (kind,))} for kind in {k for k, _ in new}}
+        rows = []
+        for kind, key in new:
+            slug = unique_slug(key, taken[kind])
+            taken[kind].add(slug)
+            self._groups[kind, key] = f"{kind}/{slug}"
+            rows.append((f"{kind}/{slug}", kind, key, wanted[kind, key]))
+        self._many("INSERT INTO groups (path, kind, key, name) VALUES (%s, %s, %s, %s)", rows)
 
     def _group(self, kind: str, key: str, name: str) -> str:
         known = self._groups.get((kind, key))
