@@ -97,7 +97,8 @@ def test_touched_documents_name_every_document_whose_content_key_changed(
     (seeds_dir / "100_0123456789abcdef.txt").write_text(NEW_RECORD, encoding="utf-8")
     report = ingest(store, seeds_dir, settings.max_record_bytes)
     after = _snapshot(store, settings)
-    changed = changed_documents(before.content_keys(), after.content_keys())
+    changed = changed_documents(before.content_keys().documents,
+                                after.content_keys().documents)
     touched = touched_documents(report.changed_feeds, before.feeds, after.feeds, settings)
     assert report.changed_feeds == {"all", "providers/statnews-com"}
     assert changed and changed <= touched
@@ -150,7 +151,7 @@ def test_without_feed_pages_no_key_or_version_names_a_page(settings: Settings, s
     settings = dataclasses.replace(settings, feed_pages=False)
     ingest(store, seeds_dir, settings.max_record_bytes)
     renderer = _snapshot(store, settings)
-    assert list(renderer.content_keys()) == list(renderer.document_paths())
+    assert list(renderer.content_keys().documents) == list(renderer.document_paths())
     assert not [p for p in renderer.document_paths() if p.endswith("/index.html")]
     assert renderer.keys.version("all/index.html") is None
     assert renderer.keys.version("topics/ai/index.html") is None

@@ -62,5 +62,6 @@ def test_surrogate_purged_keys_name_exactly_the_documents_a_change_touches(
     documents = set(before.document_paths()) | set(after.document_paths())
     covered = {path for path in documents if purged & set(document_keys(path))}
     assert covered == touched_documents(report.changed_feeds, before.feeds, after.feeds, settings)
-    assert changed_documents(before.content_keys(), after.content_keys()) <= covered
+    assert changed_documents(before.content_keys().documents,
+                             after.content_keys().documents) <= covered
     assert any(path.startswith("feeds/topics/") for path in documents - covered)

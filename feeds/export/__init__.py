@@ -22,9 +22,10 @@ deletes the half-written one. A lock refuses a second concurrent build.
 
 A build with nothing to change writes nothing, not even a new tree: ``stamp`` says so at once
 when neither the store nor the settings changed since the current tree was built, else every
-document's content key is compared with the manifest. Documents whose version changed are
-rendered; those that render to bytes a tree already holds are kept or linked, not rewritten.
-Only written documents are compressed.
+document's content key is compared with the manifest (only the feeds the store changed since
+the stamp's state are keyed anew, when the stamp names the current tree: ``plan``). Documents
+whose version changed are rendered; those that render to bytes a tree already holds are kept or
+linked, not rewritten. Only written documents are compressed.
 
 The package: ``plan`` (which documents and bytes: content keys against a manifest),
 ``manifest`` (the manifest's format and predicates), ``trees`` (lock, recycling, durability,
@@ -51,7 +52,7 @@ from feeds.export.manifest import (
     removed,
     sibling_paths,
 )
-from feeds.export.stamp import Stamp, read_stamp, token, write_stamp
+from feeds.export.stamp import Basis, Stamp, base_token, read_stamp, since, token, write_stamp
 from feeds.export.trees import (
     build_lock,
     builds_dir,
@@ -126,11 +127,13 @@ def _export(store: Store, settings: Settings, output: Path,
     remove_stale(root, keep=current)
     # Read before any document: a commit after it makes the stamp older than the tree, never
     # newer (the next build then compares content keys).
-    built_from = token(settings, store.state())
-    if current is not None:
-        stamp = read_stamp(root)
-        if stamp is not None and stamp.tree == current.name and stamp.token == built_from:
-            return ExportReport(0, stamp.files, 0, stamp.files, output)
+    state = store.state()
+    base = base_token(settings)
+    built_from = token(base, state)
+    stamp = read_stamp(root) if current is not None else None
+    if (current is not None and stamp is not None and stamp.tree == current.name
+            and stamp.token == built_from):
+        return ExportReport(0, stamp.files, 0, stamp.files, output)
     # What plans, renders and compresses is loaded only now: a build the stamp answers (nothing
     # new) loads none of it, and starts about 20 ms sooner.
     from feeds.compress import encode_each
@@ -138,11 +141,13 @@ def _export(store: Store, settings: Settings, output: Path,
     from feeds.export.plan import plan
     from feeds.hosting import precompressed
 
-    todo = plan(store, settings, read_manifest_document(current) if current else {})
+    todo = plan(store, settings, read_manifest_document(current) if current else {},
+                since(root, stamp, current.name, base, state) if current is not None else None)
+    basis = Basis(base, state, todo.renderer.links)
     if todo.unchanged:
         files = file_count(todo.reusable)
         if current is not None:
-            write_stamp(root, Stamp(current.name, built_from, files))
+            write_stamp(root, Stamp(current.name, built_from, files, basis), todo.newest)
         return ExportReport(0, files, 0, files, output)
     # Entries the changed documents lack are rendered up front, in parallel (one per CPU).
     todo.prepare(workers)
@@ -178,7 +183,7 @@ def _export(store: Store, settings: Settings, output: Path,
         retire(root, current)
     remove_stale(root, keep=tree)
     files = file_count(builder.manifest)
-    write_stamp(root, Stamp(tree.name, built_from, files))
+    write_stamp(root, Stamp(tree.name, built_from, files, basis), todo.newest)
     return ExportReport(builder.written, builder.unchanged, removed(reusable, builder.manifest),
                         files, output)
 

@@ -4,18 +4,26 @@ of them a target's manifest already holds, and the bytes of the others.
 A target (the build tree on disk, feeds.export; another store of files) reads its manifest,
 asks ``plan`` what to write, renders the stale documents through ``Plan.document`` and records
 the new manifest.
+
+A target that knows from which store state its manifest was made (``since``: the export's
+stamp) has only the feeds changed since then keyed anew: every other feed's documents keep the
+keys the manifest holds, so an edit costs the changed feeds, not the corpus. The keys are the
+same either way (tests/test_keys_since.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from feeds.config import Settings
 from feeds.export.manifest import Files, same_layout, unchanged
+from feeds.export.stamp import Since
 from feeds.pool import Workers
+from feeds.render.keys import FeedKeys, known_keys
 from feeds.render.renderer import Document, Renderer
-from feeds.store import Store
+from feeds.store import FeedRow, Store
 
 __all__ = ["Plan", "plan"]
 
@@ -31,6 +39,8 @@ class Plan:
     reusable: Files
     # True when the target already holds exactly these documents: nothing to write.
     unchanged: bool
+    # Each feed's newest record's line (feeds.render.keys.ContentKeys): for the stamp.
+    newest: dict[str, str]
 
     def stale(self) -> list[str]:
         """The documents whose content key the target does not hold: they are rendered."""
@@ -49,10 +59,34 @@ class Plan:
         return document
 
 
-def plan(store: Store, settings: Settings, manifest: dict[str, Any]) -> Plan:
-    """The plan of an export of ``store`` to a target whose manifest is ``manifest`` ({}: none)."""
+def plan(store: Store, settings: Settings, manifest: dict[str, Any],
+         since: Since | None = None) -> Plan:
+    """The plan of an export of ``store`` to a target whose manifest is ``manifest`` ({}: none).
+
+    ``since``: from which change-log head the manifest's keys hold, under these settings
+    (``feeds.export.stamp.since``), if known.
+    """
     renderer = Renderer(store, settings)
-    versions = renderer.content_keys()
     # Files of an export made under other settings (precompression, brotli quality…) are redone.
     reusable = manifest["files"] if same_layout(manifest, settings) else {}
-    return Plan(renderer, versions, reusable, unchanged(manifest, settings, versions))
+    known = _known(store, renderer, reusable, since) if reusable else None
+    keys = renderer.content_keys(known)
+    return Plan(renderer, keys.documents, reusable,
+                unchanged(manifest, settings, keys.documents), keys.newest)
+
+
+def _known(store: Store, renderer: Renderer, files: Files,
+           since: Since | None) -> Callable[[FeedRow], FeedKeys | None] | None:
+    """The keys ``files`` holds for a feed the store has not changed since ``since``; None
+    when every feed must be keyed (no ``since``, or other links to topic and provider pages:
+    every feed page and site page links them)."""
+    if since is None or since.links != renderer.links:
+        return None
+    # Asked after the renderer read its catalogue: a commit in between is counted as changed.
+    _, changed = store.changes_since(since.head)
+    settings, newest = renderer.settings, since.newest
+
+    def known(feed: FeedRow) -> FeedKeys | None:
+        return None if feed.path in changed else known_keys(feed, files, newest, settings)
+
+    return known

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 from feeds.catalog import (
@@ -40,11 +40,15 @@ __all__ = [
     "KEYED_WHEN_CHANGED",
     "NOT_IN_OUTPUT",
     "RENDERER_VERSION",
+    "ContentKeys",
     "DocumentKeys",
+    "FeedKeys",
     "changed_documents",
     "content_keys",
     "export_key",
     "fragment_key",
+    "known_keys",
+    "links_key",
     "settings_key",
     "touched_documents",
 ]
@@ -163,52 +167,112 @@ class DocumentKeys:
         return f"{self.settings_key}:{digest.hexdigest()[:16]}"
 
 
+def links_key(topic_paths: Mapping[str, str], provider_paths: Mapping[str, str]) -> str:
+    """A key of the links from entries to topic and provider pages (``Renderer.topic_paths``…).
+
+    A feed page and the site pages link them: when it changes (a new topic or provider, one
+    whose last record went), every document that links them has new bytes.
+    """
+    return hashlib.sha256(repr((sorted(topic_paths.items()),
+                                sorted(provider_paths.items()))).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FeedKeys:
+    """One feed's document keys (``feed_documents`` order), and its newest record's line
+    (``id:digest``, empty for an empty feed): what the site pages' key takes of its records."""
+
+    documents: dict[str, str]
+    newest: str
+
+
+@dataclass(frozen=True)
+class ContentKeys:
+    """Every document's key (``content_keys``), and each feed's newest record's line: what
+    a later build needs to key only the feeds changed since (``feeds.export.plan``)."""
+
+    documents: dict[str, str | None]
+    newest: dict[str, str]
+
+
 def content_keys(feeds: Iterable[FeedRow], members: Callable[[str], Sequence[str]],
-                 digests: Mapping[str, str], topic_paths: Mapping[str, str],
-                 provider_paths: Mapping[str, str],
-                 settings: Settings) -> dict[str, str | None]:
+                 digests: Callable[[], Mapping[str, str]], links: str, settings: Settings,
+                 known: Callable[[FeedRow], FeedKeys | None] | None = None) -> ContentKeys:
     """Every document's path → a key of everything its bytes depend on, in catalog.document_paths order.
 
     ``members``: a feed's record ids, oldest first, asked for one feed at a time (all feeds'
     at once are several ids per record: 300 MB at 1,000,000 records); ``digests``: each
-    record's file digest;
-    ``topic_paths``, ``provider_paths``: the group pages entries link to.
+    record's file digest, asked for once, and only if some feed's keys are computed; ``links``:
+    ``links_key`` of the group pages entries link to; ``known``: a feed's keys as an earlier
+    computation made them, when the feed has not changed since (an incremental build,
+    ``feeds.export.plan``), else None: computed here.
 
     Finer than ``DocumentKeys.version``, which is per feed: one new record re-versions every
     archive page of ``all``, though only the pages whose slice of records moved have new bytes.
     A feed document's bytes depend on the settings and renderer (``settings_key``), the feed's
     name, the page's number and the number of archive pages (its links), and the records in
     its slice. An HTML page lists its feed's newest records and links their topics and
-    providers; the index and the OPML list every feed with its size and newest record. Keys
-    derive from the records' file digests, never from the store's history, so a rebuilt store
-    keeps them.
+    providers; the index and the OPML list every feed with its size and newest record (a
+    feed's ``FeedKeys.newest``, so the same whether computed here or known). Keys derive from
+    the records' file digests, never from the store's history, so a rebuilt store keeps them.
     """
     common = settings_key(settings)
-    # Slugs are assigned once per store, so the links to topic and provider pages hash once.
-    links = hashlib.sha256(repr((sorted(topic_paths.items()),
-                                 sorted(provider_paths.items()))).encode()).hexdigest()
     site = hashlib.sha256(f"{common}\n{links}\n".encode())
     keys: dict[str, str | None] = dict.fromkeys(SITE_DOCUMENTS)  # keyed once every feed is seen
     keys.update((path, static.asset_version(path)) for path in STATIC_DOCUMENTS)
+    newest: dict[str, str] = {}
+    read: Mapping[str, str] | None = None
     for feed in feeds:
-        # Each record's line of a key is made per feed (four on average) rather than kept for
-        # every record at once.
-        entries = [f"{record_id}:{digests[record_id]}\n" for record_id in members(feed.path)]
-        head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
-        site.update(f"{head}{entries[-1] if entries else ''}".encode())
-        if settings.feed_pages:
-            keys[feed_page_path(feed.path)] = _slice_key(
-                f"{head}{links}\n", entries[max(0, len(entries) - settings.items_per_feed):])
-        for feed_page in pages(feed, settings):
-            key = _slice_key(
-                f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
-                f"{feed_page.number}\n{feed_page.archive_pages}\n",
-                entries[feed_page.offset:feed_page.offset + feed_page.limit])
-            for fmt in settings.formats:
-                keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+        feed_keys = known(feed) if known is not None else None
+        if feed_keys is None:
+            if read is None:
+                read = digests()
+            feed_keys = _feed_keys(feed, members(feed.path), read, common, links, settings)
+        keys.update(feed_keys.documents)
+        newest[feed.path] = feed_keys.newest
+        site.update(f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n{feed.count}\n"
+                    f"{feed_keys.newest}".encode())
     site_key = site.hexdigest()[:32]
     keys.update(dict.fromkeys(SITE_DOCUMENTS, site_key))
-    return keys
+    return ContentKeys(keys, newest)
+
+
+def _feed_keys(feed: FeedRow, ids: Sequence[str], digests: Mapping[str, str], common: str,
+               links: str, settings: Settings) -> FeedKeys:
+    """The keys of one feed's documents, from its members' digests."""
+    keys: dict[str, str] = {}
+    # Each record's line of a key is made per feed (four on average) rather than kept for
+    # every record at once.
+    entries = [f"{record_id}:{digests[record_id]}\n" for record_id in ids]
+    head = f"{common}\n{feed.path}\n{feed.kind}\n{feed.name}\n"
+    if settings.feed_pages:
+        keys[feed_page_path(feed.path)] = _slice_key(
+            f"{head}{feed.count}\n{links}\n",
+            entries[max(0, len(entries) - settings.items_per_feed):])
+    for feed_page in pages(feed, settings):
+        key = _slice_key(f"{head}{feed_page.number}\n{feed_page.archive_pages}\n",
+                         entries[feed_page.offset:feed_page.offset + feed_page.limit])
+        for fmt in settings.formats:
+            keys[feed_document_path(feed.path, fmt, feed_page.number)] = key
+    return FeedKeys(keys, entries[-1] if entries else "")
+
+
+def known_keys(feed: FeedRow, files: Mapping[str, Mapping[str, object]],
+               newest: Mapping[str, str], settings: Settings) -> FeedKeys | None:
+    """``feed``'s keys as ``files`` (an export manifest's: path → an entry whose ``version`` is
+    the content key) and ``newest`` (``ContentKeys.newest`` of the same build) hold them, or
+    None when they lack any of them: they are then computed anew."""
+    line = newest.get(feed.path)
+    if line is None:
+        return None
+    keys: dict[str, str] = {}
+    for path in feed_documents(feed, settings):
+        entry = files.get(path)
+        version = None if entry is None else entry.get("version")
+        if not isinstance(version, str):
+            return None
+        keys[path] = version
+    return FeedKeys(keys, line)
 
 
 def _slice_key(head: str, lines: list[str]) -> str:

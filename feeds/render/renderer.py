@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from feeds.catalog import (
     STATIC_DOCUMENTS,
@@ -27,7 +28,15 @@ from feeds.pool import Workers
 from feeds.render import fragments, html, opml, static
 from feeds.render.common import FeedHead, Identity
 from feeds.render.formats import FORMATS
-from feeds.render.keys import RENDERER_VERSION, DocumentKeys, content_keys, fragment_key
+from feeds.render.keys import (
+    RENDERER_VERSION,
+    ContentKeys,
+    DocumentKeys,
+    FeedKeys,
+    content_keys,
+    fragment_key,
+    links_key,
+)
 from feeds.store import ALL_FEED, FeedRow, Store
 
 __all__ = ["RENDERER_VERSION", "Document", "Renderer", "etag_of"]
@@ -98,10 +107,20 @@ class Renderer:
         self.keys = DocumentKeys(self.feeds, settings)
         self.identity = Identity.of(settings)
 
-    def content_keys(self) -> dict[str, str | None]:
-        """Every document's path → the key of everything its bytes depend on (for the export)."""
-        return content_keys(self.feeds.values(), self._feed_ids, self.store.record_digests(),
-                            self.topic_paths, self.provider_paths, self.settings)
+    @cached_property
+    def links(self) -> str:
+        """What the documents linking topic and provider pages depend on (``keys.links_key``)."""
+        return links_key(self.topic_paths, self.provider_paths)
+
+    def content_keys(self, known: Callable[[FeedRow], FeedKeys | None] | None = None,
+                     ) -> ContentKeys:
+        """Every document's path → the key of everything its bytes depend on (for the export).
+
+        ``known``: a feed's keys from an earlier build when it has not changed since, else None
+        (``feeds.render.keys.content_keys``).
+        """
+        return content_keys(self.feeds.values(), self._feed_ids, self.store.record_digests,
+                            self.links, self.settings, known)
 
     def _feed_ids(self, feed_path: str) -> list[str]:
         """A feed's record ids, oldest first."""
