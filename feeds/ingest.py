@@ -155,20 +155,10 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
              if known.get(name, _NONE)[:2] != st]
     retryable = {name for name in store.retry_paths() if not is_held(name)}
     retry = retryable - set(stale)
-    # Files rejected for a reason that may pass without them changing (a duplicate, a date too
-    # far ahead) are parsed again only when something could have resolved them since they were
-    # last tried: a file of the seeds went, a commit by another writer (a held rival), another
-    # day, or, found as this ingest writes, a file giving up an id or URL it held (then after
-    # the changed files). Else every edit would parse every losing duplicate again: a second
-    # at 100,000 records.
-    mark = f"{store.head()}:{now.date().isoformat()}"
-    retry_first = bool(retry) and (bool(removed) or store.retried() != mark)
-    tried = sorted(set(stale) | retry) if retry_first else sorted(stale)
     work = partial(_read_and_parse, seeds_dir=seeds_dir, max_bytes=max_bytes, now=now)
     changed: set[str] = set()
     errors: list[RecordError] = []
-    ingested = touched_only = done = 0
-    total = len(tried)
+    ingested = touched_only = done = total = 0
 
     def write(names: list[str]) -> bool:
         """Parse and store ``names``; True if a stored file gave up an id or URL."""
@@ -210,6 +200,17 @@ def ingest(store: Store, seeds_dir: Path, max_bytes: int,
 
     with store.transaction():
         head = store.head()  # this transaction's writes are the only ones until it commits
+        # Files rejected for a reason that may pass without them changing (a duplicate, a date
+        # too far ahead) are parsed again only when something could have resolved them since
+        # they were last tried: a file of the seeds went, a commit by another writer (a held
+        # rival; compared here, in the transaction, so one just before it counts), another day,
+        # or, found as this ingest writes, a file giving up an id or URL it held (then after the
+        # changed files). Else every edit would parse every losing duplicate again: a second at
+        # 100,000 records.
+        retry_first = bool(retry) and (
+            bool(removed) or store.retried() != f"{head}:{now.date().isoformat()}")
+        tried = sorted(set(stale) | retry) if retry_first else sorted(stale)
+        total = len(tried)
         changed |= store.release_due(now_epoch)
         changed |= store.remove_files(removed)
         if write(tried) and retry and not retry_first:

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from feeds.config import Settings
 from feeds.errors import RecordError
 from feeds.ingest import _read_and_parse, ingest, ingest_held, release, scan_seeds
-from feeds.store import FileState, Store
+from feeds.store import FileState, Store, open_store
 
 
 def _ingest(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
@@ -270,3 +273,41 @@ def test_what_a_worker_sends_arrives_equal(settings: Settings) -> None:
         (name, state, getattr(result, "data", None)) for name, state, result in outcomes]
     assert sent[0][1] == FileState(*stamps[sent[0][0]], sent[0][1].digest)
     assert sent[-1][1] is None and isinstance(sent[-1][2], RecordError)
+
+
+class _CommitFirst:
+    """The store, with another writer committing just before its next transaction begins (after
+    the ingest has compared the seeds with it)."""
+
+    def __init__(self, store: Store, commit: Callable[[], object]) -> None:
+        self._store, self._commit = store, commit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        commit, self._commit = self._commit, lambda: None
+        commit()
+        return self._store.transaction()
+
+
+def test_ingest_parses_a_duplicate_again_after_a_commit_racing_it(
+        store: Store, settings: Settings) -> None:
+    """Another writer's commit just before the ingest's transaction may have resolved a duplicate
+    (a held rival), though the edit itself gives up no id or URL."""
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    now = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
+    assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 0
+    held = source.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
+    other = open_store(settings.store_path)  # another writer, on its own connection
+    try:
+        racing = _CommitFirst(store, lambda: ingest_held(other, "0123456789abcdef.txt", held,
+                                                         100_000, now=now))
+        _edit(next(settings.seeds_dir.glob("*_3f9a2c7e8b104d5a.txt")), 'title: "', 'title: "New: ')
+        report = ingest(cast(Store, racing), settings.seeds_dir, settings.max_record_bytes, now=now)
+    finally:
+        other.close()
+    assert "0123456789abcdef" in store.published_ids()  # the other writer's record landed first
+    assert (report.ingested, report.rejected) == (1, 1)  # the duplicate was tried again
