@@ -65,6 +65,15 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield opened
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store of each backend lives: a SQLite file, or a database of the suite's
+    PostgreSQL server (tests/pg.py)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite3")
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 def store(settings: Settings) -> Store:
     opened = open_store(settings.store_path)

@@ -194,10 +194,18 @@ def test_ingest_publishes_a_record_a_few_seconds_ahead_at_once(store: Store,
     assert store.next_due() is None
 
 
+def _duplicate(settings: Settings) -> Path:
+    """A copy of the cybersecurity record under a name sorting first: it wins, the original
+    is rejected as its duplicate. Returns the copy."""
+    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
+    copy = settings.seeds_dir / "000_00000000000000ff.txt"
+    copy.write_bytes(source.read_bytes())
+    return copy
+
+
 def test_ingest_with_nothing_new_does_not_parse_a_duplicate_again_until_a_new_day(
         store: Store, settings: Settings) -> None:
-    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
-    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    _duplicate(settings)
     now = datetime(2026, 1, 1, 10, tzinfo=UTC)
     first = ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
     assert first.rejected == 1
@@ -212,23 +220,13 @@ def test_ingest_with_nothing_new_does_not_parse_a_duplicate_again_until_a_new_da
 def test_ingest_parses_a_duplicate_again_after_a_commit_elsewhere(
         store: Store, settings: Settings) -> None:
     """A rival may be a record the API holds in the store: any commit may have resolved it."""
-    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
-    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    copy = _duplicate(settings)
     now = datetime(2026, 1, 1, 10, tzinfo=UTC)
     ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
     assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 0
-    held = source.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
+    held = copy.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
     assert ingest_held(store, "0123456789abcdef.txt", held, 100_000, now=now).ingested == 1
     assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 1
-
-
-def _duplicate(settings: Settings) -> Path:
-    """A copy of the cybersecurity record under a name sorting first: it wins, the original
-    is rejected as its duplicate. Returns the copy."""
-    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
-    copy = settings.seeds_dir / "000_00000000000000ff.txt"
-    copy.write_bytes(source.read_bytes())
-    return copy
 
 
 def test_ingest_an_edit_that_keeps_every_id_and_url_does_not_parse_a_duplicate_again(
@@ -295,12 +293,11 @@ def test_ingest_parses_a_duplicate_again_after_a_commit_racing_it(
         store: Store, settings: Settings) -> None:
     """Another writer's commit just before the ingest's transaction may have resolved a duplicate
     (a held rival), though the edit itself gives up no id or URL."""
-    source = next(settings.seeds_dir.glob("*_5be20d8f93c1a647.txt"))
-    (settings.seeds_dir / "000_00000000000000ff.txt").write_bytes(source.read_bytes())
+    copy = _duplicate(settings)
     now = datetime(2026, 1, 1, 10, tzinfo=UTC)
     ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now)
     assert ingest(store, settings.seeds_dir, settings.max_record_bytes, now=now).rejected == 0
-    held = source.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
+    held = copy.read_bytes().replace(b"https://www.healthcareitnews.com/", b"https://held.example/")
     other = open_store(settings.store_path)  # another writer, on its own connection
     try:
         racing = _CommitFirst(store, lambda: ingest_held(other, "0123456789abcdef.txt", held,

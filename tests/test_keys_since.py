@@ -22,6 +22,7 @@ from feeds.ingest import ingest
 from feeds.render.keys import ContentKeys, export_key
 from feeds.render.renderer import Renderer
 from feeds.store import Store, open_store
+from tests.conftest import build
 from tests.helpers import documents
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
@@ -119,13 +120,6 @@ def _manifest(settings: Settings, keys: ContentKeys) -> dict[str, Any]:
     """The manifest a tree holding documents of these keys has, as far as ``plan`` reads it."""
     return {"format": MANIFEST_FORMAT, "settings": export_key(settings),
             "files": {path: {"version": version} for path, version in keys.documents.items()}}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite3")
-    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
@@ -243,12 +237,7 @@ def test_a_build_after_an_edit_keys_only_the_changed_feeds_and_holds_a_fresh_bui
 
 def test_a_stamp_of_another_store_keys_every_feed(settings: Settings) -> None:
     """A store swapped for another whose change log has as many entries: its id differs."""
-    store = open_store(settings.store_path)
-    try:
-        ingest(store, settings.seeds_dir, settings.max_record_bytes)
-        export(store, settings)
-    finally:
-        store.close()
+    build(settings)
     settings.store_path.unlink()
     _edit_first_published(settings.seeds_dir)
     other = open_store(settings.store_path)

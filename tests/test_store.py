@@ -35,13 +35,6 @@ def record_text(n: int) -> str:
     return text
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "store.sqlite3")
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 def opened(location: str) -> Iterator[Store]:
     store = open_store(location)
